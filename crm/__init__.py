@@ -1,0 +1,3 @@
+"""crm: a personal networking CRM for job seekers."""
+
+__version__ = "0.1.0"
