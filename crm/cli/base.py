@@ -1,0 +1,152 @@
+"""The root `crm` group, the per-invocation context, and the error boundary.
+
+This is the only layer that reads the clock and the environment: commands turn `--on` (or
+"now") into explicit dates and pass them down.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+import peewee
+
+from crm.errors import CrmError, InvalidInput, StorageError
+
+INTERNAL_ERROR_EXIT = 70  # EX_SOFTWARE: a bug in crm, not a problem with the input
+
+
+class App:
+    """What every command needs: the database (opened on first use) and the current moment."""
+
+    def __init__(self, db_path: Path | None):
+        self._db_path = db_path
+        self._db = None
+        self.now = datetime.now().replace(microsecond=0)
+
+    @property
+    def db_path(self) -> Path:
+        if self._db_path is None:
+            from crm.db import default_path
+
+            self._db_path = default_path()
+        return self._db_path
+
+    @property
+    def db(self):
+        if self._db is None:
+            from crm.db import open_database
+
+            self._db = open_database(self.db_path, applied_at=self.now_iso)
+        return self._db
+
+    def close(self) -> None:
+        if self._db is not None and not self._db.is_closed():
+            self._db.close()
+
+    @property
+    def today(self) -> date:
+        return self.now.date()
+
+    @property
+    def now_iso(self) -> str:
+        return self.now.isoformat(timespec="seconds")
+
+    def moment(self, on: date | None) -> str:
+        """The created/updated stamp for a write made "on" a given day (now, if none given)."""
+        if on is None or on == self.today:
+            return self.now_iso
+        return datetime.combine(on, datetime.min.time()).isoformat(timespec="seconds")
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+class CrmGroup(click.Group):
+    """Runs commands inside the error boundary: our errors become one line and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CrmError as exc:
+            fail(exc.message, exc.exit_code)
+        except peewee.OperationalError as exc:
+            fail(f"database error: {exc}", StorageError.exit_code)
+        except (sqlite3.DatabaseError, peewee.DatabaseError) as exc:
+            fail(f"database error: {exc}", StorageError.exit_code)
+        except KeyboardInterrupt:
+            fail("interrupted; nothing was written by the unfinished step", 130)
+        except BrokenPipeError:
+            sys.stderr.close()  # output piped to `head`: not an error worth a word
+            sys.exit(0)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
+            raise
+        except Exception as exc:  # a bug: still one line, never a traceback in front of a user
+            if os.environ.get("CRM_DEBUG"):
+                raise
+            fail(f"internal error ({type(exc).__name__}: {exc}); run with CRM_DEBUG=1 for details", INTERNAL_ERROR_EXIT)
+        finally:
+            app = ctx.find_object(App)
+            if app is not None:
+                app.close()
+
+
+def fail(message: str, code: int = 1) -> None:
+    from crm.render import clean
+
+    click.echo(f"Error: {clean(message)}", err=True)
+    sys.exit(code)
+
+
+@click.group(cls=CrmGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="CRM_DB",
+    help="Database file [env: CRM_DB; default: the platform's user data dir, e.g. ~/.local/share/crm/crm.db].",
+)
+@click.version_option(package_name="crm", prog_name="crm")
+@click.pass_context
+def cli(ctx: click.Context, db_path: Path | None) -> None:
+    """A personal networking CRM for job seekers.
+
+    Keep the people you meet while job hunting (recruiters, interviewers, mentors) in one
+    local database, log every touch, and ask `crm today` whom to nudge, why, and with what.
+
+    Example: crm import contacts.vcf && crm today
+    """
+    ctx.obj = App(db_path)
+
+
+# ---- shared options and parsers --------------------------------------------------------------
+
+
+def json_option(func: Callable) -> Callable:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON (documented, stable shape).")(func)
+
+
+def on_option(help_text: str = "Act as of this date (YYYY-MM-DD, today, yesterday, -Nd) [default: today].") -> Callable:
+    return click.option("--on", "on", metavar="DATE", default=None, help=help_text)
+
+
+def parse_on(app: App, value: str | None) -> date:
+    from crm.dates import parse_date
+
+    return app.today if value is None else parse_date(value, app.today)
+
+
+def echo_json(data: Any) -> None:
+    from crm.render import to_json
+
+    click.echo(to_json(data))
+
+
+def positive(name: str, value: int | None) -> int | None:
+    if value is not None and value <= 0:
+        raise InvalidInput(f"{name} must be a positive number, not {value}")
+    return value

@@ -1,0 +1,188 @@
+"""Commands over single contacts: add, list, show, edit, tag, untag, rm."""
+from __future__ import annotations
+
+from typing import Callable
+
+import click
+
+from crm.card import ROLES
+from crm.cli.base import cli, echo_json, json_option, on_option, parse_on, pass_app
+from crm.render import clean, table
+
+
+def contact_options(func: Callable) -> Callable:
+    """The field options shared by `add` and `edit`."""
+    options = [
+        click.option("--email", "emails", multiple=True, metavar="E", help="Email address (repeatable)."),
+        click.option("--phone", "phones", multiple=True, metavar="P", help="Phone number (repeatable)."),
+        click.option("--org", metavar="ORG", help="Organisation."),
+        click.option("--title", metavar="T", help="Job title."),
+        click.option("--role", type=click.Choice(ROLES, case_sensitive=False), help="Their role in your search."),
+        click.option("--interest", "interests", multiple=True, metavar="I", help="Interest tag (repeatable)."),
+        click.option("--url", "urls", multiple=True, metavar="URL", help="Web or profile URL (repeatable)."),
+        click.option("--note", metavar="TEXT", help="Free-form note."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _changes(name, emails, phones, org, title, role, interests, urls, note):
+    from crm.contacts import ContactChanges
+
+    return ContactChanges(
+        name=name, emails=list(emails), phones=list(phones), urls=list(urls), interests=list(interests),
+        org=org, title=title, role=role, note=note,
+    )
+
+
+@cli.command()
+@click.argument("name")
+@contact_options
+@on_option("Date the contact was added (used to spread first keep-warm dates) [default: today].")
+@json_option
+@pass_app
+def add(app, name, emails, phones, org, title, role, interests, urls, note, on, as_json):
+    """Add a contact and print its id.
+
+    Example: crm add "Ada Lovelace" --email ada@example.com --org Acme --role recruiter --interest chess
+    """
+    from crm.contacts import card_from_changes, create_contact
+
+    app.db
+    card = card_from_changes(_changes(name, emails, phones, org, title, role, interests, urls, note))
+    contact = create_contact(card, app.moment(parse_on(app, on)))
+    if as_json:
+        echo_json({"id": contact.id})
+    else:
+        click.echo(contact.id)
+
+
+@cli.command(name="list")
+@click.option("--role", type=click.Choice(ROLES, case_sensitive=False), help="Only contacts with this role.")
+@click.option("--interest", metavar="I", help="Only contacts tagged with this interest.")
+@click.option("--org", metavar="O", help="Only contacts at this organisation.")
+@json_option
+@pass_app
+def list_(app, role, interest, org, as_json):
+    """List contacts, optionally filtered.
+
+    Example: crm list --role recruiter --json
+    """
+    from crm.contacts import contact_rows
+
+    app.db
+    rows = contact_rows(role=role, interest=interest, org=org)
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        click.echo("No contacts.", err=True)
+        return
+    click.echo(
+        table(
+            ["ID", "NAME", "ORG", "ROLE", "EMAIL", "INTERESTS"],
+            [
+                [r["id"], r["name"], r["org"] or "", r["role"], (r["emails"] or [""])[0], ", ".join(r["interests"])]
+                for r in rows
+            ],
+        )
+    )
+
+
+@cli.command()
+@click.argument("contact")
+@json_option
+@pass_app
+def show(app, contact, as_json):
+    """Show one contact and everything around it.
+
+    CONTACT is an id, an email address, or a name (fuzzy, accent-insensitive).
+
+    Example: crm show "ada lovelace"
+    """
+    from crm.contacts import resolve_contact
+    from crm.profile import contact_profile, format_profile
+
+    app.db
+    found = resolve_contact(contact)
+    profile = contact_profile(found, app.today)
+    if as_json:
+        echo_json(profile)
+    else:
+        click.echo(format_profile(profile))
+
+
+@cli.command()
+@click.argument("contact")
+@click.option("--name", metavar="NAME", help="New display name.")
+@contact_options
+@pass_app
+def edit(app, contact, name, emails, phones, org, title, role, interests, urls, note):
+    """Change a contact: set fields, add emails, phones, URLs and interests.
+
+    Example: crm edit ada --title "Head of Talent" --email ada@newco.example
+    """
+    from crm.contacts import edit_contact, resolve_contact
+
+    app.db
+    found = resolve_contact(contact)
+    edit_contact(found, _changes(name, emails, phones, org, title, role, interests, urls, note), app.now_iso)
+    click.echo(f"Updated {clean(found.display_name)} (#{found.id}).", err=True)
+
+
+@cli.command()
+@click.argument("contact")
+@click.argument("interests", nargs=-1, required=True)
+@click.option("--note", metavar="TEXT", default="", help='Where you learned it ("mentioned chess at the interview").')
+@pass_app
+def tag(app, contact, interests, note):
+    """Tag a contact with interests.
+
+    Example: crm tag ada chess "machine learning" --note "mentioned at the interview"
+    """
+    from crm.contacts import resolve_contact, tag_contact
+
+    app.db
+    found = resolve_contact(contact)
+    added = tag_contact(found, interests, note)
+    click.echo(
+        f"Tagged {clean(found.display_name)}: {clean(', '.join(added)) if added else 'nothing new'}.", err=True
+    )
+
+
+@cli.command()
+@click.argument("contact")
+@click.argument("interests", nargs=-1, required=True)
+@pass_app
+def untag(app, contact, interests):
+    """Remove interest tags from a contact.
+
+    Example: crm untag ada chess
+    """
+    from crm.contacts import resolve_contact, untag_contact
+
+    app.db
+    found = resolve_contact(contact)
+    removed = untag_contact(found, interests)
+    click.echo(f"Removed {removed} tag(s) from {clean(found.display_name)}.", err=True)
+
+
+@cli.command()
+@click.argument("contact")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@pass_app
+def rm(app, contact, yes):
+    """Delete a contact and its history.
+
+    Example: crm rm 42 --yes
+    """
+    from crm.contacts import delete_contact, resolve_contact
+
+    app.db
+    found = resolve_contact(contact)
+    label = f"{found.display_name} (#{found.id})"
+    if not yes:
+        click.confirm(f"Delete {clean(label)} and all of its history?", abort=True, err=True)
+    delete_contact(found)
+    click.echo(f"Deleted {clean(label)}.", err=True)

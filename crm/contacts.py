@@ -1,0 +1,480 @@
+"""The contact store: creating, reading, changing and finding contacts.
+
+Functions here take and return domain values (`Card`) or model rows, never print, and never
+read the clock: callers pass `now` (an ISO date-time string). Writes that belong together run
+in one transaction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator, Sequence
+
+from peewee import JOIN, fn
+
+from crm.card import ROLES, Birthday, Card, Typed
+from crm.errors import Ambiguous, InvalidInput, NotFound
+from crm.models import (
+    Contact,
+    ContactInterest,
+    ContactMethod,
+    ExtraProperty,
+    Interest,
+    Organisation,
+    database,
+)
+from crm.text import email_key, fold, phone_key
+
+MEDIA = ("email", "phone", "url", "social")
+# A fuzzy name must score at least this (0-100) and beat the runner-up by MARGIN to win alone.
+NAME_THRESHOLD = 80
+NAME_MARGIN = 8
+
+
+def norm_for(medium: str, value: str) -> str:
+    if medium == "email":
+        return email_key(value)
+    if medium == "phone":
+        return phone_key(value)
+    return value.strip().lower()
+
+
+def check_role(role: str) -> str:
+    role = role.strip().lower()
+    if role not in ROLES:
+        raise InvalidInput(f"unknown role {role!r}; choose one of: {', '.join(ROLES)}")
+    return role
+
+
+# ---- organisations and interests -----------------------------------------------------------
+
+
+def get_or_create_org(name: str) -> Organisation | None:
+    name = " ".join(name.split())
+    if not name:
+        return None
+    org = Organisation.get_or_none(fn.lower(Organisation.name) == name.lower())
+    if org is None:
+        org = Organisation.create(name=name, name_key=fold(name))
+    return org
+
+
+def get_or_create_interest(name: str) -> Interest:
+    name = " ".join(name.split())
+    if not name:
+        raise InvalidInput("an interest needs a name")
+    interest = Interest.get_or_none(fn.lower(Interest.name) == name.lower())
+    if interest is None:
+        interest = Interest.create(name=name)
+    return interest
+
+
+def tag_contact(contact: Contact, interests: Iterable[str], note: str = "") -> list[str]:
+    """Link interests to a contact (creating tags as needed). Returns the names newly added."""
+    added = []
+    with database.atomic():
+        for name in interests:
+            interest = get_or_create_interest(name)
+            link = ContactInterest.get_or_none(contact=contact, interest=interest)
+            if link is None:
+                ContactInterest.create(contact=contact, interest=interest, note=note)
+                added.append(interest.name)
+            elif note and link.note != note:
+                link.note = note
+                link.save()
+    return added
+
+
+def untag_contact(contact: Contact, interests: Iterable[str]) -> int:
+    removed = 0
+    with database.atomic():
+        for name in interests:
+            interest = Interest.get_or_none(fn.lower(Interest.name) == name.strip().lower())
+            if interest is not None:
+                removed += (
+                    ContactInterest.delete()
+                    .where((ContactInterest.contact == contact) & (ContactInterest.interest == interest))
+                    .execute()
+                )
+    return removed
+
+
+# ---- card <-> rows -------------------------------------------------------------------------
+
+
+def card_methods(card: Card) -> list[tuple[str, Typed]]:
+    return (
+        [("email", t) for t in card.emails]
+        + [("phone", t) for t in card.phones]
+        + [("url", t) for t in card.urls]
+        + [("social", t) for t in card.socials]
+    )
+
+
+def apply_card(contact: Contact, card: Card, now: str) -> None:
+    """Write every field of `card` onto `contact` (scalar fields replaced, lists replaced)."""
+    contact.display_name = card.display_name
+    contact.name_key = fold(card.display_name)
+    contact.given_name = card.given_name
+    contact.family_name = card.family_name
+    contact.additional_names = card.additional_names
+    contact.name_prefix = card.name_prefix
+    contact.name_suffix = card.name_suffix
+    contact.nickname = card.nickname
+    contact.organisation = get_or_create_org(card.org)
+    contact.department = card.department
+    contact.title = card.title
+    if card.role:
+        contact.role = check_role(card.role)
+    contact.notes = card.note
+    bday = card.birthday
+    contact.bday_year, contact.bday_month, contact.bday_day = (
+        (bday.year, bday.month, bday.day) if bday else (None, None, None)
+    )
+    contact.uid = card.uid or None
+    contact.updated_at = now
+    if contact.id is None:
+        contact.created_at = now
+    contact.save()
+    ContactMethod.delete().where(ContactMethod.contact == contact).execute()
+    rows = [
+        {
+            "contact": contact.id,
+            "medium": medium,
+            "value": typed.value,
+            "norm": norm_for(medium, typed.value),
+            "kind": typed.kind,
+            "label": typed.label,
+            "service": typed.service,
+            "position": position,
+        }
+        for position, (medium, typed) in enumerate(card_methods(card))
+    ]
+    if rows:
+        ContactMethod.insert_many(rows).execute()
+    ExtraProperty.delete().where(ExtraProperty.contact == contact).execute()
+    if card.extra:
+        ExtraProperty.insert_many(
+            [{"contact": contact.id, "position": i, "line": line} for i, line in enumerate(card.extra)]
+        ).execute()
+    wanted = {fold(c): c for c in card.categories if c.strip()}
+    current = {fold(i.name): i for i in interests_of(contact)}
+    for key in set(current) - set(wanted):
+        ContactInterest.delete().where(
+            (ContactInterest.contact == contact) & (ContactInterest.interest == current[key])
+        ).execute()
+    for key in set(wanted) - set(current):
+        ContactInterest.create(contact=contact, interest=get_or_create_interest(wanted[key]))
+
+
+def create_contact(card: Card, now: str) -> Contact:
+    if not card.display_name.strip():
+        raise InvalidInput("a contact needs a name")
+    with database.atomic():
+        contact = Contact(role="other")
+        apply_card(contact, card, now)
+    return contact
+
+
+def interests_of(contact: Contact) -> list[Interest]:
+    return list(
+        Interest.select()
+        .join(ContactInterest)
+        .where(ContactInterest.contact == contact)
+        .order_by(fn.lower(Interest.name))
+    )
+
+
+def contact_to_card(contact: Contact) -> Card:
+    """The contact as a Card: what export writes and what `edit` starts from."""
+    return next(iter_cards([contact.id]))[1]
+
+
+def iter_cards(contact_ids: Sequence[int] | None = None, batch: int = 500) -> Iterator[tuple[int, Card]]:
+    """(id, Card) for the given contacts (all when None), in id order, a few queries per batch."""
+    conn = database.connection()
+    if contact_ids is None:
+        ids = [cid for (cid,) in conn.execute("SELECT id FROM contact ORDER BY id")]
+    else:
+        ids = list(contact_ids)
+    for start in range(0, len(ids), batch):
+        chunk = ids[start:start + batch]
+        marks = ",".join("?" * len(chunk))
+        rows = {
+            row[0]: row
+            for row in conn.execute(
+                "SELECT c.id, c.display_name, c.given_name, c.family_name, c.additional_names, c.name_prefix,"
+                " c.name_suffix, c.nickname, o.name, c.department, c.title, c.role, c.notes, c.bday_year,"
+                " c.bday_month, c.bday_day, c.uid FROM contact c LEFT JOIN organisation o"
+                f" ON o.id = c.organisation_id WHERE c.id IN ({marks})",
+                chunk,
+            )
+        }
+        methods: dict[int, list] = {cid: [] for cid in chunk}
+        for cid, medium, value, kind, label, service in conn.execute(
+            "SELECT contact_id, medium, value, kind, label, service FROM contact_method"
+            f" WHERE contact_id IN ({marks}) ORDER BY contact_id, position, id",
+            chunk,
+        ):
+            methods[cid].append((medium, Typed(value=value, kind=kind, label=label, service=service)))
+        extras: dict[int, list[str]] = {cid: [] for cid in chunk}
+        for cid, line in conn.execute(
+            f"SELECT contact_id, line FROM extra_property WHERE contact_id IN ({marks}) ORDER BY contact_id, position",
+            chunk,
+        ):
+            extras[cid].append(line)
+        interests: dict[int, list[str]] = {cid: [] for cid in chunk}
+        for cid, name in conn.execute(
+            "SELECT ci.contact_id, i.name FROM contact_interest ci JOIN interest i ON i.id = ci.interest_id"
+            f" WHERE ci.contact_id IN ({marks}) ORDER BY lower(i.name)",
+            chunk,
+        ):
+            interests[cid].append(name)
+        for cid in chunk:
+            if cid not in rows:
+                continue
+            (_, name, given, family, additional, prefix, suffix, nickname, org, department, title, role,
+             notes, year, month, day, uid) = rows[cid]
+            card = Card(
+                display_name=name, given_name=given, family_name=family, additional_names=additional,
+                name_prefix=prefix, name_suffix=suffix, nickname=nickname, org=org or "",
+                department=department, title=title, role=role if role != "other" else "", note=notes,
+                birthday=Birthday(month=month, day=day, year=year) if month and day else None,
+                uid=uid or "", categories=interests[cid], extra=extras[cid],
+            )
+            lists = {"email": card.emails, "phone": card.phones, "url": card.urls, "social": card.socials}
+            for medium, typed in methods[cid]:
+                lists[medium].append(typed)
+            yield cid, card
+
+
+# ---- listing -------------------------------------------------------------------------------
+
+
+def contact_rows(contact_ids: Sequence[int] | None = None, *, role: str | None = None,
+                 interest: str | None = None, org: str | None = None) -> list[dict]:
+    """The `crm list --json` records, with a fixed number of queries whatever the count."""
+    query = Contact.select(Contact, Organisation).join(Organisation, join_type=JOIN.LEFT_OUTER)
+    if role:
+        query = query.where(Contact.role == check_role(role))
+    if org:
+        query = query.where(Organisation.name_key == fold(org))
+    if interest:
+        query = query.where(
+            Contact.id.in_(
+                ContactInterest.select(ContactInterest.contact)
+                .join(Interest)
+                .where(fn.lower(Interest.name) == interest.strip().lower())
+            )
+        )
+    if contact_ids is not None:
+        query = query.where(Contact.id.in_(list(contact_ids)))
+    contacts = list(query.order_by(Contact.name_key, Contact.id))
+    by_id = {c.id: {"emails": [], "phones": [], "interests": []} for c in contacts}
+    if contacts:
+        ids = Contact.select(Contact.id).where(Contact.id.in_(list(by_id))) if len(by_id) > 900 else list(by_id)
+        for cid, medium, value in (
+            ContactMethod.select(ContactMethod.contact, ContactMethod.medium, ContactMethod.value)
+            .where(ContactMethod.contact.in_(ids) & ContactMethod.medium.in_(["email", "phone"]))
+            .order_by(ContactMethod.contact, ContactMethod.position)
+            .tuples()
+        ):
+            if cid in by_id:
+                by_id[cid]["emails" if medium == "email" else "phones"].append(value)
+        for cid, name in (
+            ContactInterest.select(ContactInterest.contact, Interest.name)
+            .join(Interest)
+            .where(ContactInterest.contact.in_(ids))
+            .order_by(fn.lower(Interest.name))
+            .tuples()
+        ):
+            if cid in by_id:
+                by_id[cid]["interests"].append(name)
+    return [
+        {
+            "id": c.id,
+            "name": c.display_name,
+            "emails": by_id[c.id]["emails"],
+            "phones": by_id[c.id]["phones"],
+            "org": c.organisation.name if c.organisation_id else None,
+            "title": c.title or None,
+            "role": c.role,
+            "interests": by_id[c.id]["interests"],
+        }
+        for c in contacts
+    ]
+
+
+# ---- finding one contact -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    id: int
+    name: str
+    org: str | None
+    score: float = 100.0
+
+    def describe(self) -> str:
+        return f"{self.name} (#{self.id}{', ' + self.org if self.org else ''})"
+
+
+def _candidates(ids: Iterable[int], scores: dict[int, float] | None = None) -> list[Candidate]:
+    ids = list(ids)
+    rows = (
+        Contact.select(Contact.id, Contact.display_name, Organisation.name)
+        .join(Organisation, join_type=JOIN.LEFT_OUTER)
+        .where(Contact.id.in_(ids))
+        .tuples()
+    )
+    found = {cid: Candidate(cid, name, org, (scores or {}).get(cid, 100.0)) for cid, name, org in rows}
+    return [found[i] for i in ids if i in found]
+
+
+def _did_you_mean(candidates: Sequence[Candidate]) -> str:
+    return "Did you mean: " + ", ".join(c.describe() for c in candidates) + "?"
+
+
+def resolve_contact(query: str) -> Contact:
+    """One contact for a CONTACT argument: an id, an email address, or a (fuzzy) name.
+
+    An exact case- and accent-insensitive name match wins; else one clear best fuzzy match
+    above NAME_THRESHOLD; else NotFound/Ambiguous naming the closest candidates.
+    """
+    text = query.strip()
+    if not text:
+        raise InvalidInput("a contact is needed (an id, an email address or a name)")
+    if text.lstrip("#").isdigit():
+        number = int(text.lstrip("#"))
+        contact = Contact.get_or_none(Contact.id == number) if number < 2**63 else None
+        if contact is None:
+            raise NotFound(f"no contact has id {number}")
+        return contact
+    if "@" in text and " " not in text:
+        ids = [
+            cid
+            for (cid,) in ContactMethod.select(ContactMethod.contact)
+            .where((ContactMethod.medium == "email") & (ContactMethod.norm == email_key(text)))
+            .distinct()
+            .tuples()
+        ]
+        if len(ids) == 1:
+            return Contact.get_by_id(ids[0])
+        if len(ids) > 1:
+            raise Ambiguous(f"{len(ids)} contacts have the email {text!r}. " + _did_you_mean(_candidates(ids)))
+        raise NotFound(f"no contact has the email {text!r}")
+    return _resolve_name(text)
+
+
+def _resolve_name(text: str) -> Contact:
+    key = fold(text)
+    exact = [cid for (cid,) in Contact.select(Contact.id).where(Contact.name_key == key).tuples()]
+    if len(exact) == 1:
+        return Contact.get_by_id(exact[0])
+    if len(exact) > 1:
+        raise Ambiguous(
+            f"{len(exact)} contacts are called {text!r}; use an id or email. " + _did_you_mean(_candidates(exact))
+        )
+    from rapidfuzz import fuzz, process
+
+    names = dict(Contact.select(Contact.id, Contact.name_key).tuples())
+    best = process.extract(key, names, scorer=fuzz.WRatio, limit=5, score_cutoff=50)
+    ranked = sorted(((score, cid) for _name, score, cid in best), key=lambda p: (-p[0], p[1]))
+    scores = {cid: score for score, cid in ranked}
+    if ranked and ranked[0][0] >= NAME_THRESHOLD and (
+        len(ranked) == 1 or ranked[0][0] - ranked[1][0] >= NAME_MARGIN
+    ):
+        return Contact.get_by_id(ranked[0][1])
+    if not ranked:
+        raise NotFound(f"no contact matches {text!r}")
+    close = [cid for score, cid in ranked[:3] if score >= ranked[0][0] - 15]
+    candidates = _candidates(close, scores)
+    if ranked[0][0] >= NAME_THRESHOLD:
+        raise Ambiguous(f"{text!r} matches more than one contact. " + _did_you_mean(candidates))
+    raise NotFound(f"no contact matches {text!r}. " + _did_you_mean(candidates))
+
+
+# ---- changing and removing ----------------------------------------------------------------
+
+
+@dataclass
+class ContactChanges:
+    """What `crm add`/`crm edit` options ask for. None means "leave as it is"."""
+
+    name: str | None = None
+    emails: list[str] = field(default_factory=list)
+    phones: list[str] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)
+    interests: list[str] = field(default_factory=list)
+    org: str | None = None
+    title: str | None = None
+    role: str | None = None
+    note: str | None = None
+
+
+def card_from_changes(changes: ContactChanges, base: Card | None = None) -> Card:
+    card = base or Card()
+    if changes.name is not None:
+        name = " ".join(changes.name.split())
+        if not name:
+            raise InvalidInput("a contact needs a name")
+        card.display_name = name
+        if base is None or not (card.given_name or card.family_name) or changes.name != base.display_name:
+            parts = name.split(" ")
+            card.given_name = parts[0] if len(parts) > 1 else name
+            card.family_name = " ".join(parts[1:]) if len(parts) > 1 else ""
+    known = {fold(t.value) for t in card.emails}
+    for e in changes.emails:
+        e = e.strip()
+        if "@" not in e or " " in e or e.startswith("@") or e.endswith("@"):
+            raise InvalidInput(f"{e!r} is not an email address")
+        if fold(e) not in known:
+            card.emails.append(Typed(e))
+            known.add(fold(e))
+    known_phones = {phone_key(t.value) for t in card.phones}
+    for p in changes.phones:
+        if not phone_key(p):
+            raise InvalidInput(f"{p!r} is not a phone number (it has no digits)")
+        if phone_key(p) not in known_phones:
+            card.phones.append(Typed(p.strip()))
+            known_phones.add(phone_key(p))
+    for u in changes.urls:
+        if not u.strip():
+            raise InvalidInput("an empty URL was given")
+        if u.strip() not in {t.value for t in card.urls}:
+            card.urls.append(Typed(u.strip()))
+    if changes.org is not None:
+        card.org = changes.org.strip()
+    if changes.title is not None:
+        card.title = changes.title.strip()
+    if changes.role is not None:
+        role = check_role(changes.role)
+        card.role = "" if role == "other" else role
+    if changes.note is not None:
+        card.note = changes.note
+    lowered = {fold(c) for c in card.categories}
+    for interest in changes.interests:
+        if not interest.strip():
+            raise InvalidInput("an interest needs a name")
+        if fold(interest) not in lowered:
+            card.categories.append(" ".join(interest.split()))
+            lowered.add(fold(interest))
+    return card
+
+
+def edit_contact(contact: Contact, changes: ContactChanges, now: str) -> Contact:
+    card = card_from_changes(changes, contact_to_card(contact))
+    role_before = contact.role
+    with database.atomic():
+        apply_card(contact, card, now)
+        if changes.role is None:  # apply_card leaves role alone when the card has none
+            contact.role = role_before
+            contact.save()
+        elif check_role(changes.role) == "other":
+            contact.role = "other"
+            contact.save()
+    return contact
+
+
+def delete_contact(contact: Contact) -> None:
+    with database.atomic():
+        contact.delete_instance()  # cascades: methods, interests, extras, touchpoints

@@ -1,0 +1,163 @@
+"""Numbered schema migrations. Each is frozen once released: never edit one, add the next.
+
+`MIGRATIONS` is applied in order by `crm.db.migrate`, each in its own transaction, and recorded
+in `schema_migration`. `alters_existing` marks migrations that change tables holding user data;
+before one of those runs on a database with data, `crm.db` saves a copy of the file next to it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    statements: tuple[str, ...]
+    alters_existing: bool = False
+
+
+M001_INITIAL = Migration(
+    1,
+    "m001_initial",
+    (
+        """CREATE TABLE schema_migration (
+            version INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            applied_at TEXT NOT NULL)""",
+        """CREATE TABLE organisation (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            name_key TEXT NOT NULL)""",
+        "CREATE INDEX organisation_name_key ON organisation (name_key)",
+        """CREATE TABLE contact (
+            id INTEGER PRIMARY KEY,
+            display_name TEXT NOT NULL,
+            given_name TEXT NOT NULL DEFAULT '',
+            family_name TEXT NOT NULL DEFAULT '',
+            additional_names TEXT NOT NULL DEFAULT '',
+            name_prefix TEXT NOT NULL DEFAULT '',
+            name_suffix TEXT NOT NULL DEFAULT '',
+            nickname TEXT NOT NULL DEFAULT '',
+            name_key TEXT NOT NULL,
+            organisation_id INTEGER REFERENCES organisation (id) ON DELETE SET NULL,
+            department TEXT NOT NULL DEFAULT '',
+            title TEXT NOT NULL DEFAULT '',
+            role TEXT NOT NULL DEFAULT 'other' CHECK (role IN
+                ('recruiter', 'interviewer', 'hiring-manager', 'referrer', 'mentor', 'peer', 'other')),
+            notes TEXT NOT NULL DEFAULT '',
+            bday_year INTEGER,
+            bday_month INTEGER,
+            bday_day INTEGER,
+            uid TEXT UNIQUE,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL)""",
+        "CREATE INDEX contact_name_key ON contact (name_key)",
+        "CREATE INDEX contact_organisation_id ON contact (organisation_id)",
+        """CREATE TABLE contact_method (
+            id INTEGER PRIMARY KEY,
+            contact_id INTEGER NOT NULL REFERENCES contact (id) ON DELETE CASCADE,
+            medium TEXT NOT NULL CHECK (medium IN ('email', 'phone', 'url', 'social')),
+            value TEXT NOT NULL,
+            norm TEXT NOT NULL,
+            kind TEXT NOT NULL DEFAULT '',
+            label TEXT NOT NULL DEFAULT '',
+            service TEXT NOT NULL DEFAULT '',
+            position INTEGER NOT NULL DEFAULT 0)""",
+        "CREATE INDEX contact_method_contact_id ON contact_method (contact_id)",
+        "CREATE INDEX contact_method_medium_norm ON contact_method (medium, norm)",
+        """CREATE TABLE interest (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE)""",
+        """CREATE TABLE contact_interest (
+            contact_id INTEGER NOT NULL REFERENCES contact (id) ON DELETE CASCADE,
+            interest_id INTEGER NOT NULL REFERENCES interest (id) ON DELETE CASCADE,
+            note TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (contact_id, interest_id))""",
+        "CREATE INDEX contact_interest_interest_id ON contact_interest (interest_id)",
+        """CREATE TABLE extra_property (
+            id INTEGER PRIMARY KEY,
+            contact_id INTEGER NOT NULL REFERENCES contact (id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            line TEXT NOT NULL)""",
+        "CREATE INDEX extra_property_contact_id ON extra_property (contact_id)",
+    ),
+)
+
+M002_TOUCHPOINTS = Migration(
+    2,
+    "m002_applications_touchpoints_offers",
+    (
+        """CREATE TABLE application (
+            id INTEGER PRIMARY KEY,
+            organisation_id INTEGER NOT NULL REFERENCES organisation (id) ON DELETE RESTRICT,
+            position TEXT NOT NULL,
+            recruiter_id INTEGER REFERENCES contact (id) ON DELETE SET NULL,
+            reply_by DATE,
+            outcome TEXT CHECK (outcome IS NULL OR outcome IN
+                ('offer', 'hired', 'rejected', 'withdrawn', 'closed')),
+            outcome_on DATE,
+            outcome_note TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL)""",
+        "CREATE INDEX application_organisation_id ON application (organisation_id)",
+        "CREATE INDEX application_recruiter_id ON application (recruiter_id)",
+        """CREATE TABLE interview_round (
+            id INTEGER PRIMARY KEY,
+            application_id INTEGER NOT NULL REFERENCES application (id) ON DELETE CASCADE,
+            number INTEGER NOT NULL,
+            "on" TEXT NOT NULL,
+            reply_by DATE)""",
+        "CREATE INDEX interview_round_application_id ON interview_round (application_id)",
+        """CREATE TABLE round_interviewer (
+            round_id INTEGER NOT NULL REFERENCES interview_round (id) ON DELETE CASCADE,
+            contact_id INTEGER NOT NULL REFERENCES contact (id) ON DELETE CASCADE,
+            PRIMARY KEY (round_id, contact_id))""",
+        "CREATE INDEX round_interviewer_contact_id ON round_interviewer (contact_id)",
+        """CREATE TABLE offer (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN
+                ('article', 'introduction', 'congratulation', 'event', 'resource')),
+            title TEXT NOT NULL,
+            url TEXT NOT NULL DEFAULT '',
+            for_contact_id INTEGER REFERENCES contact (id) ON DELETE CASCADE,
+            introduce_id INTEGER REFERENCES contact (id) ON DELETE SET NULL,
+            "on" DATE NOT NULL,
+            created_at TEXT NOT NULL)""",
+        "CREATE INDEX offer_for_contact_id ON offer (for_contact_id)",
+        "CREATE INDEX offer_introduce_id ON offer (introduce_id)",
+        """CREATE TABLE offer_interest (
+            offer_id INTEGER NOT NULL REFERENCES offer (id) ON DELETE CASCADE,
+            interest_id INTEGER NOT NULL REFERENCES interest (id) ON DELETE CASCADE,
+            PRIMARY KEY (offer_id, interest_id))""",
+        "CREATE INDEX offer_interest_interest_id ON offer_interest (interest_id)",
+        """CREATE TABLE touchpoint (
+            id INTEGER PRIMARY KEY,
+            contact_id INTEGER NOT NULL REFERENCES contact (id) ON DELETE CASCADE,
+            "on" TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            via TEXT,
+            direction TEXT NOT NULL DEFAULT 'out' CHECK (direction IN ('out', 'in')),
+            note TEXT NOT NULL DEFAULT '',
+            offer_id INTEGER REFERENCES offer (id) ON DELETE SET NULL,
+            application_id INTEGER REFERENCES application (id) ON DELETE SET NULL,
+            created_at TEXT NOT NULL)""",
+        # Covers the cadence aggregates (last touch per contact and direction) without touching the table.
+        'CREATE INDEX touchpoint_contact_on ON touchpoint (contact_id, "on", direction, kind)',
+        "CREATE INDEX touchpoint_offer_id ON touchpoint (offer_id)",
+        "CREATE INDEX touchpoint_application_id ON touchpoint (application_id)",
+    ),
+)
+
+M003_CADENCE = Migration(
+    3,
+    "m003_contact_cadence_controls",
+    (
+        "ALTER TABLE contact ADD COLUMN cadence_days INTEGER CHECK (cadence_days IS NULL OR cadence_days > 0)",
+        "ALTER TABLE contact ADD COLUMN snoozed_until DATE",
+        "ALTER TABLE contact ADD COLUMN paused INTEGER NOT NULL DEFAULT 0",
+    ),
+    alters_existing=True,
+)
+
+MIGRATIONS: tuple[Migration, ...] = (M001_INITIAL, M002_TOUCHPOINTS, M003_CADENCE)
+LATEST_VERSION = MIGRATIONS[-1].version

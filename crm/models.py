@@ -1,0 +1,173 @@
+"""peewee models: the latest schema, table by table. Nothing else lives here.
+
+The DDL that creates these tables is in `crm/migrations.py` (frozen per version); these classes
+describe the shape the last migration leaves behind. A test checks the two agree.
+"""
+from __future__ import annotations
+
+from peewee import (
+    BooleanField,
+    CharField,
+    CompositeKey,
+    DatabaseProxy,
+    DateField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+database = DatabaseProxy()
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class SchemaMigration(BaseModel):
+    version = IntegerField(primary_key=True)
+    name = TextField()
+    applied_at = TextField()
+
+
+class Organisation(BaseModel):
+    name = TextField(unique=True)  # COLLATE NOCASE in the DDL
+    name_key = TextField(index=True)  # folded for matching
+
+
+class Contact(BaseModel):
+    display_name = TextField()
+    given_name = TextField(default="")
+    family_name = TextField(default="")
+    additional_names = TextField(default="")
+    name_prefix = TextField(default="")
+    name_suffix = TextField(default="")
+    nickname = TextField(default="")
+    name_key = TextField(index=True)  # folded display name: lower case, no accents, single spaces
+    organisation = ForeignKeyField(Organisation, null=True, backref="contacts", on_delete="SET NULL")
+    department = TextField(default="")
+    title = TextField(default="")
+    role = TextField(default="other")
+    notes = TextField(default="")
+    bday_year = IntegerField(null=True)
+    bday_month = IntegerField(null=True)
+    bday_day = IntegerField(null=True)
+    uid = TextField(null=True, unique=True)
+    created_at = TextField()  # ISO 8601 date-time, given by the caller (nothing below the CLI reads the clock)
+    updated_at = TextField()
+    # m003: cadence controls
+    cadence_days = IntegerField(null=True)
+    snoozed_until = DateField(null=True)
+    paused = BooleanField(default=False)
+
+
+class ContactMethod(BaseModel):
+    """An email, phone, URL or social profile of a contact."""
+
+    contact = ForeignKeyField(Contact, backref="methods", on_delete="CASCADE")
+    medium = TextField()  # email | phone | url | social
+    value = TextField()
+    norm = TextField()  # email lower-cased, phone digits only, url/social as-is lower-cased
+    kind = TextField(default="")  # vCard TYPE, lower-case, comma-joined
+    label = TextField(default="")
+    service = TextField(default="")
+    position = IntegerField(default=0)
+
+
+class Interest(BaseModel):
+    name = TextField(unique=True)  # COLLATE NOCASE in the DDL
+
+
+class ContactInterest(BaseModel):
+    contact = ForeignKeyField(Contact, backref="interest_links", on_delete="CASCADE")
+    interest = ForeignKeyField(Interest, backref="contact_links", on_delete="CASCADE")
+    note = TextField(default="")
+
+    class Meta:
+        primary_key = CompositeKey("contact", "interest")
+
+
+class ExtraProperty(BaseModel):
+    """A vCard content line the model does not map, kept verbatim so export loses nothing."""
+
+    contact = ForeignKeyField(Contact, backref="extras", on_delete="CASCADE")
+    position = IntegerField()
+    line = TextField()
+
+
+# ---- m002: applications, touchpoints, offers -------------------------------------------------
+
+
+class Application(BaseModel):
+    organisation = ForeignKeyField(Organisation, backref="applications", on_delete="RESTRICT")
+    position = TextField()
+    recruiter = ForeignKeyField(Contact, null=True, backref="recruited", on_delete="SET NULL")
+    reply_by = DateField(null=True)
+    outcome = TextField(null=True)  # offer | hired | rejected | withdrawn | closed
+    outcome_on = DateField(null=True)
+    outcome_note = TextField(default="")
+    created_at = TextField()
+
+
+class InterviewRound(BaseModel):
+    application = ForeignKeyField(Application, backref="rounds", on_delete="CASCADE")
+    number = IntegerField()
+    on = TextField()  # ISO date or date-time
+    reply_by = DateField(null=True)
+
+
+class RoundInterviewer(BaseModel):
+    round = ForeignKeyField(InterviewRound, backref="interviewer_links", on_delete="CASCADE")
+    contact = ForeignKeyField(Contact, backref="round_links", on_delete="CASCADE")
+
+    class Meta:
+        primary_key = CompositeKey("round", "contact")
+
+
+class Offer(BaseModel):
+    kind = TextField()  # article | introduction | congratulation | event | resource
+    title = TextField()
+    url = TextField(default="")
+    for_contact = ForeignKeyField(Contact, null=True, backref="offers_for", on_delete="CASCADE")
+    introduce = ForeignKeyField(Contact, null=True, backref="introduced_in", on_delete="SET NULL")
+    on = DateField()
+    created_at = TextField()
+
+
+class OfferInterest(BaseModel):
+    offer = ForeignKeyField(Offer, backref="interest_links", on_delete="CASCADE")
+    interest = ForeignKeyField(Interest, backref="offer_links", on_delete="CASCADE")
+
+    class Meta:
+        primary_key = CompositeKey("offer", "interest")
+
+
+class Touchpoint(BaseModel):
+    contact = ForeignKeyField(Contact, backref="touchpoints", on_delete="CASCADE")
+    on = TextField()  # ISO date or date-time; its first 10 characters are the date
+    kind = TextField()
+    via = TextField(null=True)
+    direction = TextField(default="out")  # out | in
+    note = TextField(default="")
+    offer = ForeignKeyField(Offer, null=True, backref="touchpoints", on_delete="SET NULL")
+    application = ForeignKeyField(Application, null=True, backref="touchpoints", on_delete="SET NULL")
+    created_at = TextField()
+
+
+ALL_MODELS = [
+    SchemaMigration,
+    Organisation,
+    Contact,
+    ContactMethod,
+    Interest,
+    ContactInterest,
+    ExtraProperty,
+    Application,
+    InterviewRound,
+    RoundInterviewer,
+    Offer,
+    OfferInterest,
+    Touchpoint,
+]
