@@ -1,0 +1,76 @@
+"""Duplicate detection (blocking + scoring) and merging."""
+from __future__ import annotations
+
+import json
+
+from crm.matching import Person, blocking_keys, find_duplicates, phonetic
+
+
+def person(pid, name, org="", emails=(), phones=()):
+    from crm.text import fold
+
+    return Person(pid, name, fold(name), fold(org), frozenset(emails), frozenset(phones))
+
+
+def test_soundex_codes():
+    assert phonetic("robert") == phonetic("rupert") == "r163"
+    assert phonetic("ashcraft") == "a261"
+    assert phonetic("tymczak") == "t522"
+    assert phonetic("") == ""
+
+
+def test_finds_typos_swapped_names_and_accent_variants():
+    people = [
+        person(1, "Katarzyna Nowak", "Acme", ["kasia@acme.example"]),
+        person(2, "Katarzyna Nowac", "Acme", ["k.nowak@acme.example"]),
+        person(3, "Nowak Katarzyna", phones=["207946000"]),
+        person(4, "José Álvarez", emails=["jose@mail.example"]),
+        person(5, "Jose Alvarez", emails=["jalvarez@other.example"]),
+        person(6, "Grace Hopper", "Navy"),
+        person(7, "Greta Hopkins", "Navy"),
+    ]
+    pairs = {(p.a.id, p.b.id): p for p in find_duplicates(people, threshold=85)}
+    assert (1, 2) in pairs and (1, 3) in pairs and (4, 5) in pairs
+    assert (6, 7) not in pairs
+    assert any("same organisation" in e for e in pairs[(1, 2)].evidence)
+    assert pairs[(4, 5)].score == 100
+
+
+def test_shared_email_is_a_duplicate_even_with_different_names():
+    people = [person(1, "A. Lovelace", emails=["ada@x.example"]), person(2, "Countess of Lovelace", emails=["ada@x.example"])]
+    (pair,) = find_duplicates(people)
+    assert pair.score == 100 and "same email ada@x.example" in pair.evidence
+
+
+def test_blocking_never_needs_all_pairs():
+    keys = blocking_keys(person(1, "Ada Lovelace", "Acme", ["ada@acme.example"], ["207946000"]))
+    assert "p:207946000" in keys and "l:ada" in keys
+    assert any(k.startswith("n:") for k in keys)
+
+
+def test_dupes_and_merge_through_the_cli(run):
+    run("add", "Katarzyna Nowak", "--email", "kasia@acme.example", "--org", "Acme", "--interest", "chess",
+        "--note", "met at PyCon")
+    run("add", "Katarzyna Nowac", "--email", "k.nowak@acme.example", "--phone", "+48 600 100 200",
+        "--org", "Acme", "--interest", "go", "--role", "recruiter", "--note", "likes tea")
+    run("add", "Grace Hopper")
+    pairs = json.loads(run("dupes", "--json").stdout)
+    assert len(pairs) == 1
+    assert pairs[0]["a"] == {"id": 1, "name": "Katarzyna Nowak"} and pairs[0]["b"]["id"] == 2
+    assert pairs[0]["score"] >= 85 and pairs[0]["evidence"]
+    result = run("merge", "1", "2")
+    assert result.exit_code == 0, result.output
+    merged = json.loads(run("show", "1", "--json").stdout)
+    assert [e["value"] for e in merged["emails"]] == ["kasia@acme.example", "k.nowak@acme.example"]
+    assert [p["value"] for p in merged["phones"]] == ["+48 600 100 200"]
+    assert [i["name"] for i in merged["interests"]] == ["chess", "go"]
+    assert merged["notes"] == "met at PyCon\n\nlikes tea"
+    assert merged["role"] == "recruiter"
+    assert run("show", "2").exit_code == 1
+    assert json.loads(run("dupes", "--json").stdout) == []
+
+
+def test_merge_into_itself_fails(run):
+    run("add", "Ada Lovelace")
+    result = run("merge", "1", "ada")
+    assert result.exit_code == 2 and "itself" in result.stderr
