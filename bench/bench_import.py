@@ -1,0 +1,62 @@
+"""Import speed and memory against bare vobject parsing of the same file.
+
+Baseline: `vobject.readComponents` parsing the same file and touching every card (no database).
+Target (issue 2): the whole `crm import` process, database writes included, takes at most 1.25x
+the baseline, with peak memory under 400 MB at 100k cards.
+
+    python bench/bench_import.py                  # 10k and 100k cards
+    python bench/bench_import.py --cards 20000    # one size
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import CRM, crm_env, measure, scratch  # noqa: E402
+from gen_addressbook import generate  # noqa: E402
+
+BARE_VOBJECT = (
+    "import sys, vobject\n"
+    "text = open(sys.argv[1], encoding='utf-8').read()\n"
+    "n = 0\n"
+    "for card in vobject.readComponents(text):\n"
+    "    n += 1\n"
+)
+
+
+def address_book(cards: int, seed: int = 1) -> Path:
+    path = scratch(f"ab-{cards}-s{seed}.vcf")
+    if not path.exists():
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            for chunk in generate(cards, seed=seed, dupes=0.05, photos=0.05):
+                handle.write(chunk)
+    return path
+
+
+def bench(cards: int) -> None:
+    path = address_book(cards)
+    size_mb = path.stat().st_size / 2**20
+    bare_s, bare_mb = measure([sys.executable, "-c", BARE_VOBJECT, str(path)])
+    db = scratch(f"import-{cards}.db")
+    for leftover in db.parent.glob(db.name + "*"):
+        leftover.unlink()
+    crm_s, crm_mb = measure(CRM + ["import", str(path)], env=crm_env(db))
+    again_s, _ = measure(CRM + ["import", str(path)], env=crm_env(db))
+    print(f"{cards:>7} cards ({size_mb:.1f} MB)")
+    print(f"  bare vobject.readComponents : {bare_s:7.2f} s  {cards / bare_s:8.0f} cards/s  peak {bare_mb:6.0f} MB")
+    print(f"  crm import (new database)   : {crm_s:7.2f} s  {cards / crm_s:8.0f} cards/s  peak {crm_mb:6.0f} MB"
+          f"  ratio {crm_s / bare_s:.2f}x (target <= 1.25x, < 400 MB)")
+    print(f"  crm import again (unchanged): {again_s:7.2f} s  ratio {again_s / bare_s:.2f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cards", type=int, nargs="+", default=[10_000, 100_000])
+    for cards in parser.parse_args().cards:
+        bench(cards)
+
+
+if __name__ == "__main__":
+    main()
