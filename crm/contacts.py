@@ -22,7 +22,7 @@ from crm.models import (
     Organisation,
     database,
 )
-from crm.text import email_key, fold, phone_key
+from crm.text import email_key, fold, phone_key, url_key
 
 MEDIA = ("email", "phone", "url", "social")
 # A fuzzy name must score at least this (0-100) and beat the runner-up by MARGIN to win alone.
@@ -35,7 +35,7 @@ def norm_for(medium: str, value: str) -> str:
         return email_key(value)
     if medium == "phone":
         return phone_key(value)
-    return value.strip().lower()
+    return url_key(value)
 
 
 def check_role(role: str) -> str:

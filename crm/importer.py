@@ -9,16 +9,20 @@ Reading files is the format layer's job (`crm.vcard`); this module sees only `Ca
 from __future__ import annotations
 
 import sqlite3
+from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from crm.card import ROLES, Card, Typed
 from crm.errors import CrmError, FormatError
 from crm.models import database
-from crm.text import email_key, fold, phone_key
+from crm.contacts import norm_for as _norm
+from crm.text import email_key, fold, phone_key, url_key
 
 MAX_FILE_BYTES = 1 << 30  # 1 GiB: larger files are refused rather than read into memory
+IMPORTABLE_SUFFIXES = (".vcf", ".vcard", ".csv")
+FORMATS = ("vcard", "linkedin", "google", "outlook")
 SINGLE_VALUED = {"PHOTO", "LOGO", "REV", "GEO", "TZ", "GENDER", "ANNIVERSARY", "KIND", "SOUND", "KEY"}
 
 
@@ -62,9 +66,9 @@ def vcf_files(paths: Iterable[Path], report: ImportReport) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in (".vcf", ".vcard"))
+            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMPORTABLE_SUFFIXES)
             if not found:
-                report.error(str(path), "folder holds no .vcf files")
+                report.error(str(path), "folder holds no .vcf or .csv files")
             files.extend(found)
         elif path.is_file():
             files.append(path)
@@ -76,17 +80,34 @@ def vcf_files(paths: Iterable[Path], report: ImportReport) -> list[Path]:
 
 
 class IdentityIndex:
-    """Maps from UID, email and phone key to contact id, loaded once per import."""
+    """Maps from UID, email, phone, profile URL and (name, organisation) to contact id.
+
+    Loaded once per import; cards written during the import are added as they go, so the same
+    person twice in one file is one contact.
+    """
+
+    FUZZY_NAME_SCORE = 90  # token-order-insensitive similarity needed when the organisation agrees
+    FUZZY_ORG_LIMIT = 200  # above this many people at one organisation, only exact names are compared
 
     def __init__(self, conn: sqlite3.Connection):
         self.by_uid = dict(conn.execute("SELECT uid, id FROM contact WHERE uid IS NOT NULL"))
         self.by_email: dict[str, int] = {}
         self.by_phone: dict[str, int] = {}
+        self.by_url: dict[str, int] = {}
         for medium, norm, cid in conn.execute(
-            "SELECT medium, norm, contact_id FROM contact_method WHERE medium IN ('email', 'phone') ORDER BY id"
+            "SELECT medium, norm, contact_id FROM contact_method ORDER BY id"
         ):
-            target = self.by_email if medium == "email" else self.by_phone
-            target.setdefault(norm, cid)
+            if medium == "email":
+                self.by_email.setdefault(norm, cid)
+            elif medium == "phone":
+                self.by_phone.setdefault(norm, cid)
+            elif "/in/" in norm:  # personal profile URLs identify a person; home pages may be shared
+                self.by_url.setdefault(norm, cid)
+        self.by_org: dict[str, dict[str, int]] = defaultdict(dict)
+        for cid, name_key, org_key in conn.execute(
+            "SELECT c.id, c.name_key, o.name_key FROM contact c JOIN organisation o ON o.id = c.organisation_id"
+        ):
+            self.by_org[org_key].setdefault(_sorted_tokens(name_key), cid)
 
     def match(self, card: Card) -> int | None:
         if card.uid and card.uid in self.by_uid:
@@ -99,7 +120,25 @@ class IdentityIndex:
             key = phone_key(phone.value)
             if len(key) >= 7 and key in self.by_phone:
                 return self.by_phone[key]
-        return None
+        for typed in card.socials + card.urls:
+            cid = self.by_url.get(url_key(typed.value))
+            if cid is not None:
+                return cid
+        return self._match_name_at_org(card)
+
+    def _match_name_at_org(self, card: Card) -> int | None:
+        people = self.by_org.get(fold(card.org)) if card.org else None
+        if not people:
+            return None
+        name = _sorted_tokens(fold(card.display_name))
+        if name in people:
+            return people[name]
+        if len(people) > self.FUZZY_ORG_LIMIT:
+            return None
+        from rapidfuzz import fuzz, process
+
+        best = process.extractOne(name, people.keys(), scorer=fuzz.ratio, score_cutoff=self.FUZZY_NAME_SCORE)
+        return people[best[0]] if best else None
 
     def remember(self, cid: int, card: Card) -> None:
         if card.uid:
@@ -110,6 +149,15 @@ class IdentityIndex:
             key = phone_key(phone.value)
             if len(key) >= 7:
                 self.by_phone.setdefault(key, cid)
+        for typed in card.socials + card.urls:
+            if "/in/" in url_key(typed.value):
+                self.by_url.setdefault(url_key(typed.value), cid)
+        if card.org:
+            self.by_org[fold(card.org)].setdefault(_sorted_tokens(fold(card.display_name)), cid)
+
+
+def _sorted_tokens(name_key: str) -> str:
+    return " ".join(sorted(name_key.split()))
 
 
 class CardWriter:
@@ -191,6 +239,19 @@ class CardWriter:
         self._children(cid, card)
         return cid
 
+    def connected(self, cid: int, on: str) -> None:
+        """Record a LinkedIn connection as a `connect` touch on its date, once."""
+        exists = self.conn.execute(
+            "SELECT 1 FROM touchpoint WHERE contact_id = ? AND kind = 'connect' AND substr(\"on\", 1, 10) = ?",
+            (cid, on),
+        ).fetchone()
+        if not exists:
+            self.conn.execute(
+                "INSERT INTO touchpoint (contact_id, \"on\", kind, via, direction, note, created_at)"
+                " VALUES (?, ?, 'connect', 'linkedin', 'out', 'Connected on LinkedIn (imported)', ?)",
+                (cid, on, self.now),
+            )
+
     def replace(self, cid: int, card: Card) -> None:
         role_sql = ", role = ?" if card.role in ROLES and card.role else ""
         params = self._scalars(card) + ((card.role,) if role_sql else ()) + (card.uid or None, self.now, cid)
@@ -204,14 +265,6 @@ class CardWriter:
         for table in ("contact_method", "extra_property"):
             self.conn.execute(f"DELETE FROM {table} WHERE contact_id = ?", (cid,))
         self._children(cid, card)
-
-
-def _norm(medium: str, value: str) -> str:
-    if medium == "email":
-        return email_key(value)
-    if medium == "phone":
-        return phone_key(value)
-    return value.strip().lower()
 
 
 def _prop_name(line: str) -> str:
@@ -301,6 +354,9 @@ def import_cards(cards: Iterable, file_label: str, report: ImportReport, writer:
                 report.updated += 1
             card = merged
         index.remember(cid, card)
+        connected_on = getattr(result, "connected_on", None)
+        if connected_on is not None:
+            writer.connected(cid, connected_on.isoformat())
 
 
 def read_file(path: Path) -> bytes:
@@ -313,12 +369,29 @@ def read_file(path: Path) -> bytes:
         raise FormatError(f"cannot read: {exc.strerror}") from None
 
 
-def import_paths(paths: Iterable[Path], now: str, *, dry_run: bool = False, strict: bool = False,
-                 on_file: Callable[[Path, bytes], Callable[[int], None] | None] | None = None) -> ImportReport:
-    """Import vCard files. One transaction per file (one for the whole run with --strict or
-    --dry-run, which then rolls back). `on_file` may return a per-card progress callback."""
-    from crm.vcard import read_cards
+def read_records(path: Path, data: bytes, fmt: str | None) -> Iterator:
+    """The card stream of one file, in the format named or detected from its content."""
+    from crm.csv_format import detect_csv, read_csv_contacts
 
+    if fmt is None:
+        head = data[:65536].lower()
+        if b"begin:vcard" in head or b"b\x00e\x00g\x00i\x00n\x00" in head or path.suffix.lower() != ".csv":
+            fmt = "vcard"
+        else:
+            fmt = detect_csv(data)
+            if fmt is None:
+                raise FormatError("not a vCard file nor a LinkedIn, Google Contacts or Outlook CSV export")
+    if fmt == "vcard":
+        from crm.vcard import read_cards
+
+        return read_cards(data)
+    return read_csv_contacts(data, fmt)
+
+
+def import_paths(paths: Iterable[Path], now: str, *, dry_run: bool = False, strict: bool = False,
+                 fmt: str | None = None, on_file: Callable[[Path, bytes], Callable[[int], None] | None] | None = None) -> ImportReport:
+    """Import vCard or CSV files. One transaction per file (one for the whole run with --strict or
+    --dry-run, which then rolls back). `on_file` may return a per-card progress callback."""
     report = ImportReport()
     files = vcf_files(paths, report)
     conn = database.connection()
@@ -331,7 +404,7 @@ def import_paths(paths: Iterable[Path], now: str, *, dry_run: bool = False, stri
         try:
             data = read_file(path)
             progress = on_file(path, data) if on_file else None
-            import_cards(read_cards(data), str(path), report, writer, index, progress)
+            import_cards(read_records(path, data, fmt), str(path), report, writer, index, progress)
         except FormatError as exc:
             report.error(str(path), exc.message)
 

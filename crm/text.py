@@ -37,3 +37,11 @@ def phone_key(number: str) -> str:
 
 def email_key(address: str) -> str:
     return address.strip().lower()
+
+
+_URL_PREFIX = re.compile(r"^(?:https?://)?(?:www\.)?", re.IGNORECASE)
+
+
+def url_key(url: str) -> str:
+    """'https://www.LinkedIn.com/in/ada/' -> 'linkedin.com/in/ada' (scheme, www and trailing / dropped)."""
+    return _URL_PREFIX.sub("", url.strip()).rstrip("/").lower()

@@ -24,10 +24,9 @@ class _Progress:
         self.finish()
         if not self.enabled or len(data) < PROGRESS_MIN_BYTES:
             return None
-        from crm.vcard import count_hint
-
         self.bar = click.progressbar(
-            length=max(1, count_hint(data)), label=clean(path.name), file=sys.stderr, show_pos=True
+            length=max(1, data.count(b"BEGIN:VCARD") + data.count(b"begin:vcard") or data.count(b"\n")),
+            label=clean(path.name), file=sys.stderr, show_pos=True,
         )
         self.bar.__enter__()
         return self.bar.update
@@ -42,13 +41,17 @@ class _Progress:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
 @click.option("--strict", is_flag=True, help="Fail on the first broken card and write nothing at all.")
+@click.option("--format", "fmt", type=click.Choice(["vcard", "linkedin", "google", "outlook"]),
+              help="Read every file as this format [default: detected from each file's content].")
 @on_option("Date the imported contacts count as added [default: today].")
 @json_option
 @pass_app
-def import_(app, paths, dry_run, strict, on, as_json):
-    """Import contacts from vCard files or folders of them.
+def import_(app, paths, dry_run, strict, fmt, on, as_json):
+    """Import contacts from vCard or CSV files, or folders of them.
 
-    Reads vCard 2.1, 3.0 and 4.0 from any common client. Re-importing a file changes nothing;
+    Reads vCard 2.1, 3.0 and 4.0 from any common client, LinkedIn's Connections.csv (each
+    Connected On date becomes a `connect` touchpoint), and Google Contacts or Outlook CSV
+    exports. Re-importing a file changes nothing;
     importing a newer export of the same address book updates contacts (matched by UID, email,
     then phone) instead of duplicating them. Each file is imported in one transaction.
 
@@ -60,7 +63,7 @@ def import_(app, paths, dry_run, strict, on, as_json):
     progress = _Progress(enabled=sys.stderr.isatty() and not as_json)
     try:
         report = import_paths(
-            paths, app.moment(parse_on(app, on)), dry_run=dry_run, strict=strict, on_file=progress.start
+            paths, app.moment(parse_on(app, on)), dry_run=dry_run, strict=strict, fmt=fmt, on_file=progress.start
         )
     finally:
         progress.finish()
@@ -122,10 +125,8 @@ def export(app, fmt, vcard_version, output, role, interest, org):
 
         chunks = iter([to_json([card_json(cid, card) for cid, card in rows]) + "\n"])
     if output is None or str(output) == "-":
-        stream = click.get_text_stream("stdout")
         for chunk in chunks:
-            stream.write(chunk)
-        stream.flush()
+            click.echo(chunk, nl=False)
     else:
         from crm.files import atomic_write
 
