@@ -20,6 +20,11 @@ for _optional in ("touch", "cadence", "safety", "everyday"):
             raise
 
 
+from crm.cli.base import attach_contact_completion  # noqa: E402
+
+attach_contact_completion(cli)
+
+
 def main() -> None:
     cli(prog_name="crm")
 

@@ -150,3 +150,54 @@ def positive(name: str, value: int | None) -> int | None:
     if value is not None and value <= 0:
         raise InvalidInput(f"{name} must be a positive number, not {value}")
     return value
+
+
+# ---- shell completion ---------------------------------------------------------------------
+
+CONTACT_PARAMS = frozenset({"contact", "contacts", "keep", "other", "recruiter", "for_contact", "introduce"})
+
+
+def complete_contact(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
+    """Contact names for shell completion, read straight from the database (never created here)."""
+    import sqlite3
+
+    from click.shell_completion import CompletionItem
+
+    from crm.text import fold
+
+    root = ctx.find_root()
+    path = root.params.get("db_path")
+    if path is None:
+        from crm.db import default_path
+
+        path = default_path()
+    if not Path(path).exists():
+        return []
+    key = fold(incomplete)
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            rows = conn.execute(
+                "SELECT display_name, name_key FROM contact WHERE name_key LIKE ? ESCAPE '\\'"
+                " OR name_key LIKE ? ESCAPE '\\' ORDER BY name_key LIMIT 50",
+                (_like(key) + "%", "% " + _like(key) + "%"),
+            ).fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return []
+    return [CompletionItem(name) for name, _key in rows]
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def attach_contact_completion(group: click.Group) -> None:
+    """Every CONTACT-like argument or option, in every command, completes contact names."""
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            attach_contact_completion(command)
+        for param in command.params:
+            if param.name in CONTACT_PARAMS:
+                param._custom_shell_complete = complete_contact
