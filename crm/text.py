@@ -15,6 +15,8 @@ _NON_DIGITS = re.compile(r"\D+")
 
 def fold(text: str) -> str:
     """Case- and accent-insensitive key: 'Zoë  Ødegård' -> 'zoe odegard'."""
+    if text.isascii():
+        return " ".join(text.lower().split())
     text = text.translate(_LETTERS)
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
