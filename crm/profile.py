@@ -1,11 +1,32 @@
-"""`crm show`: a contact and its neighbourhood, as one JSON-ready dict and as text."""
+"""`crm show`: a contact and its neighbourhood, as one JSON-ready dict and as text.
+
+The neighbourhood: organisation, role, interests, the applications they took part in, the
+log, offers given and offers that would fit, people they could be introduced to, and the next
+suggested touch (`next`, filled by the cadence engine through `next_touch` below).
+"""
 from __future__ import annotations
 
 from datetime import date
 
+from crm.applications import applications_of
 from crm.contacts import contact_to_card
+from crm.graph import intro_candidates, intro_rows
 from crm.models import Contact, ContactInterest, Interest
+from crm.offers import offers_given_to, offers_to_give
 from crm.render import clean
+from crm.touchpoints import history
+
+SHOW_INTRODUCTIONS = 5  # people `crm show` suggests introducing the contact to
+SHOW_HISTORY = 10  # the newest touches `crm show` prints as text (JSON has them all)
+
+
+def next_touch(contact: Contact, today: date) -> dict | None:
+    """HOOK for the cadence engine: the next suggested touch for this contact, or None.
+
+    `crm show --json` prints it as "next". Until crm.cadence exists this is None; the cadence
+    engineer replaces this body with a call into crm.cadence (and documents the shape).
+    """
+    return None
 
 
 def contact_profile(contact: Contact, today: date) -> dict:
@@ -37,6 +58,15 @@ def contact_profile(contact: Contact, today: date) -> dict:
         "uid": contact.uid,
         "created_at": contact.created_at,
         "updated_at": contact.updated_at,
+        "applications": applications_of(contact.id),
+        "history": history(contact.id),
+        "offers_given": offers_given_to(contact.id),
+        "offers_to_give": offers_to_give(contact.id),
+        "introductions": [
+            {**row["b"], "shared_interests": row["shared_interests"]}
+            for row in intro_rows(intro_candidates(SHOW_INTRODUCTIONS, contact_id=contact.id))
+        ],
+        "next": next_touch(contact, today),
     }
 
 
@@ -62,4 +92,56 @@ def format_profile(profile: dict) -> str:
     if profile["notes"]:
         lines.append("  notes")
         lines.extend("    " + line for line in clean(profile["notes"], keep_newlines=True).split("\n"))
+    if profile.get("next"):
+        field("next", profile["next"].get("summary") or profile["next"])
+    _section(lines, "applications", [
+        f"#{a['id']} {a['org']}: {a['position']}  {a['stage']}  ({_part(a)})" for a in profile["applications"]
+    ])
+    touches = profile["history"]
+    shown = touches[-SHOW_HISTORY:]
+    title = "history"
+    if len(shown) < len(touches):
+        title += f" (last {len(shown)} of {len(touches)}; crm history for all)"
+    _section(lines, title, [touch_line(t) for t in shown])
+    _section(lines, "offers given", [
+        f"#{o['id']} {o['kind']}: {o['title']}  (on {o['on']})" for o in profile["offers_given"]
+    ])
+    _section(lines, "offers to give", [
+        f"#{o['id']} {o['kind']}: {o['title']}  ("
+        + ("meant for them" if o["meant_for_them"] else "shares " + ", ".join(o["shared_interests"])) + ")"
+        for o in profile["offers_to_give"]
+    ])
+    _section(lines, "could meet", [
+        f"{p['name']} (#{p['id']}{', ' + p['org'] if p['org'] else ''})  shares {', '.join(p['shared_interests'])}"
+        for p in profile["introductions"]
+    ])
     return "\n".join(lines)
+
+
+def _part(application: dict) -> str:
+    parts = list(application["as"])
+    if application["rounds"]:
+        label = "round" if len(application["rounds"]) == 1 else "rounds"
+        parts[-1] += f" in {label} " + ", ".join(str(n) for n in application["rounds"])
+    return ", ".join(parts)
+
+
+def _section(lines: list[str], title: str, items: list[str]) -> None:
+    if items:
+        lines.append(f"  {title}")
+        lines.extend("    " + clean(item) for item in items)
+
+
+def touch_line(touch: dict) -> str:
+    """One log entry as text: '#12 2026-03-02T10:00 thank-you by email, out: note'."""
+    text = f"#{touch['id']} {touch['on']}  {touch['kind']}"
+    if touch["via"]:
+        text += f" by {touch['via']}"
+    text += ", from them" if touch["direction"] == "in" else ", from you"
+    refs = [f"offer #{touch['offer']}" if touch["offer"] else "",
+            f"app #{touch['application']}" if touch["application"] else ""]
+    if any(refs):
+        text += " [" + "; ".join(r for r in refs if r) + "]"
+    if touch["note"]:
+        text += f": {touch['note']}"
+    return text

@@ -25,3 +25,39 @@ def run():
         return runner.invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False)
 
     return invoke
+
+
+@pytest.fixture
+def row_counts(private_database):
+    """row_counts() -> {table: rows} for every table: assert a failed command wrote nothing."""
+    import sqlite3
+
+    def count() -> dict[str, int]:
+        if not private_database.exists():
+            return {}
+        conn = sqlite3.connect(private_database)
+        try:
+            tables = [name for (name,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+            return {name: conn.execute(f'SELECT COUNT(*) FROM "{name}"').fetchone()[0] for name in tables}
+        finally:
+            conn.close()
+
+    return count
+
+
+@pytest.fixture
+def db_dump(private_database):
+    """db_dump() -> the whole database as SQL text: stricter than row counts (catches updates too)."""
+    import sqlite3
+
+    def dump() -> str:
+        if not private_database.exists():
+            return ""
+        conn = sqlite3.connect(private_database)
+        try:
+            return "\n".join(conn.iterdump())
+        finally:
+            conn.close()
+
+    return dump

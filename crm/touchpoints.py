@@ -1,0 +1,120 @@
+"""The log: every touch with a contact, in either direction.
+
+A touchpoint is dated by its `on` ('YYYY-MM-DD' or 'YYYY-MM-DDTHH:MM'), never by when it was
+typed in: a back-dated entry sorts and counts from its own date everywhere. Functions here take
+rows and explicit times (`now` is an ISO date-time string from the caller) and never print.
+"""
+from __future__ import annotations
+
+import difflib
+from typing import Sequence
+
+from crm.errors import InvalidInput, NotFound
+from crm.models import Application, Contact, Offer, Touchpoint, database
+
+KINDS = (
+    "thank-you", "status-check", "check-in", "value-offer", "congratulate", "introduction",
+    "feedback-request", "connect", "meeting", "call", "message", "note",
+)
+CHANNELS = ("email", "linkedin", "phone", "video", "in-person", "handwritten", "other")
+DIRECTIONS = ("out", "in")  # out: you reached out; in: they reached you
+
+
+def choose(value: str, choices: Sequence[str], what: str) -> str:
+    """`value` folded to one of `choices`, or InvalidInput naming them all (and the likely one)."""
+    key = value.strip().lower().replace("_", "-")
+    if key in choices:
+        return key
+    close = difflib.get_close_matches(key, choices, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    raise InvalidInput(f"unknown {what} {value!r}{hint}; choose one of: {', '.join(choices)}")
+
+
+def parse_id(text: str, what: str) -> int:
+    """'12' or '#12' -> 12; anything else is bad input."""
+    value = text.strip().lstrip("#")
+    if not value.isdigit() or int(value) >= 2**63:
+        raise InvalidInput(f"{what} must be a number, not {text!r}")
+    return int(value)
+
+
+def log_touch(
+    contact: Contact,
+    kind: str,
+    on: str,
+    *,
+    now: str,
+    via: str | None = None,
+    inbound: bool = False,
+    note: str = "",
+    offer: Offer | None = None,
+    application: Application | None = None,
+) -> Touchpoint:
+    """Append one touchpoint. Giving `offer` records that offer as given to `contact`."""
+    kind = choose(kind, KINDS, "kind")
+    via = choose(via, CHANNELS, "channel") if via is not None else None
+    with database.atomic():
+        return Touchpoint.create(
+            contact=contact,
+            on=on,
+            kind=kind,
+            via=via,
+            direction="in" if inbound else "out",
+            note=note.strip(),
+            offer=offer,
+            application=application,
+            created_at=now,
+        )
+
+
+def resolve_offer(text: str) -> Offer:
+    number = parse_id(text, "an offer id")
+    offer = Offer.get_or_none(Offer.id == number)
+    if offer is None:
+        raise NotFound(f"no offer has id {number}; see `crm offer list`")
+    return offer
+
+
+def touch_record(row: tuple) -> dict:
+    """The `crm history --json` shape of one (id, on, kind, via, direction, note, offer, application) row."""
+    touch_id, on, kind, via, direction, note, offer_id, application_id = row
+    return {
+        "id": touch_id,
+        "on": on,
+        "kind": kind,
+        "via": via,
+        "direction": direction,
+        "note": note or None,
+        "offer": offer_id,
+        "application": application_id,
+    }
+
+
+def history(contact_id: int) -> list[dict]:
+    """A contact's log, oldest first (a date-only entry sorts before timed entries of its day)."""
+    rows = database.connection().execute(
+        'SELECT id, "on", kind, via, direction, note, offer_id, application_id FROM touchpoint'
+        ' WHERE contact_id = ? ORDER BY "on", id',
+        (contact_id,),
+    )
+    return [touch_record(row) for row in rows]
+
+
+def unlog(touch_id: int) -> dict:
+    """Remove one mistaken entry; returns what it was (with the contact's id and name)."""
+    with database.atomic():
+        touch = (
+            Touchpoint.select(Touchpoint, Contact)
+            .join(Contact)
+            .where(Touchpoint.id == touch_id)
+            .get_or_none()
+        )
+        if touch is None:
+            raise NotFound(f"no touchpoint has id {touch_id}; see `crm history CONTACT`")
+        record = touch_record(
+            (touch.id, touch.on, touch.kind, touch.via, touch.direction, touch.note, touch.offer_id,
+             touch.application_id)
+        )
+        record["contact"] = {"id": touch.contact.id, "name": touch.contact.display_name}
+        touch.delete_instance()
+    return record
