@@ -365,6 +365,26 @@ def resolve_contact(query: str) -> Contact:
     return _resolve_name(text)
 
 
+FULL_SCAN_LIMIT = 20000
+
+
+def _name_candidates(key: str) -> dict[int, str]:
+    """Names worth scoring against `key`: all of them in a small book; in a large one, those
+    sharing the first two letters of some word with the query (a typo rarely hits both)."""
+    conn = database.connection()
+    total = conn.execute("SELECT COUNT(*) FROM contact").fetchone()[0]
+    if total <= FULL_SCAN_LIMIT:
+        return dict(conn.execute("SELECT id, name_key FROM contact"))
+    clauses, params = [], []
+    for token in {t[:2] for t in key.split() if t}:
+        pattern = token.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        clauses.append("name_key LIKE ? ESCAPE '\\' OR name_key LIKE ? ESCAPE '\\'")
+        params += [pattern + "%", "% " + pattern + "%"]
+    if not clauses:
+        return {}
+    return dict(conn.execute(f"SELECT id, name_key FROM contact WHERE {' OR '.join(clauses)}", params))
+
+
 def _resolve_name(text: str) -> Contact:
     key = fold(text)
     exact = [cid for (cid,) in Contact.select(Contact.id).where(Contact.name_key == key).tuples()]
@@ -376,7 +396,7 @@ def _resolve_name(text: str) -> Contact:
         )
     from rapidfuzz import fuzz, process
 
-    names = dict(Contact.select(Contact.id, Contact.name_key).tuples())
+    names = _name_candidates(key)
     best = process.extract(key, names, scorer=fuzz.WRatio, limit=5, score_cutoff=50)
     ranked = sorted(((score, cid) for _name, score, cid in best), key=lambda p: (-p[0], p[1]))
     scores = {cid: score for score, cid in ranked}

@@ -204,6 +204,9 @@ def merge_contacts(keep_id: int, other_id: int, now: str) -> None:
         for table, column in (("touchpoint", "contact_id"), ("application", "recruiter_id"),
                               ("offer", "for_contact_id"), ("offer", "introduce_id")):
             conn.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?", (keep_id, other_id))
+        # An offer for OTHER that introduced KEEP would now introduce KEEP to themselves.
+        conn.execute("UPDATE offer SET introduce_id = NULL WHERE for_contact_id = ? AND introduce_id = ?",
+                     (keep_id, keep_id))
         conn.execute(
             "INSERT OR IGNORE INTO round_interviewer (round_id, contact_id)"
             " SELECT round_id, ? FROM round_interviewer WHERE contact_id = ?", (keep_id, other_id))

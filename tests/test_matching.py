@@ -74,3 +74,12 @@ def test_merge_into_itself_fails(run):
     run("add", "Ada Lovelace")
     result = run("merge", "1", "ada")
     assert result.exit_code == 2 and "itself" in result.stderr
+
+
+def test_merge_drops_an_introduction_of_keep_to_itself(run):
+    run("add", "Ada Lovelace")
+    run("add", "Ada Lovelace (old)")
+    assert run("offer", "add", "introduction", "Meet Ada", "--for", "2", "--introduce", "1").exit_code == 0
+    assert run("merge", "1", "2").exit_code == 0
+    (offer,) = json.loads(run("offer", "list", "--json").stdout)
+    assert offer["for"] == 1 and offer["introduce"] is None
