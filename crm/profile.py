@@ -21,12 +21,27 @@ SHOW_HISTORY = 10  # the newest touches `crm show` prints as text (JSON has them
 
 
 def next_touch(contact: Contact, today: date) -> dict | None:
-    """HOOK for the cadence engine: the next suggested touch for this contact, or None.
+    """The next suggested touch for this contact within a year, or None.
 
-    `crm show --json` prints it as "next". Until crm.cadence exists this is None; the cadence
-    engineer replaces this body with a call into crm.cadence (and documents the shape).
+    `crm show --json` prints it as "next": the `crm today --json` shape plus "on" (the day it is
+    first suggested) and "summary" (one line for the terminal). Only this contact and the people
+    on its applications are loaded, so it stays fast in a large database.
     """
-    return None
+    from datetime import timedelta
+
+    from crm.cadence import next_for
+    from crm.snapshot import load_snapshot
+
+    snapshot = load_snapshot(today, today + timedelta(days=365), around=contact.id)
+    found = next_for(snapshot, contact.id, today, 366)
+    if found is None:
+        return None
+    day, suggestion = found
+    return {
+        "on": day.isoformat(),
+        **suggestion.to_json(),
+        "summary": f"{suggestion.action} on {day.isoformat()}: {suggestion.reason}",
+    }
 
 
 def contact_profile(contact: Contact, today: date) -> dict:

@@ -1,0 +1,338 @@
+"""Who to nudge, when, and why: the cadence engine.
+
+Pure. A `Snapshot` (contacts with a summary of their touches, applications with their rounds,
+offers, and the single touches of the few people on open applications) and a date go in;
+every suggestion due that day comes out, ranked, each with one plain sentence saying why. No
+database, no clock, no click: `crm.snapshot` loads the input, the CLI renders the output. The rules, and the why
+behind them, are in docs/cadence.md; every number is in `crm.settings`; the rules themselves
+are in `crm.cadence_rules`.
+
+"As of" a date: touches, rounds, outcomes, offers and contacts dated after it do not exist yet.
+The touch summaries are computed for `Snapshot.as_of` (by SQL, or by `summarise` here), so the
+engine only answers for days on or after it; everything else it filters by the day asked, which
+is what lets `upcoming` replay the coming days from one snapshot.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from typing import Iterable
+
+from crm import settings
+
+ONE_DAY = timedelta(days=1)
+ACTION_RANK: dict[str, int] = {action: rank for rank, action in enumerate(settings.ACTIONS)}
+
+
+# ---- the input ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Touch:
+    """One touchpoint, reduced to what the rules read. `on` is its date (time of day dropped)."""
+
+    contact_id: int
+    on: date
+    kind: str
+    direction: str  # "out": you reached out; "in": they reached you
+    offer_id: int | None = None
+    application_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TouchSummary:
+    """What the rules need to know about one contact's whole log, as of a date.
+
+    Touches of a kind in `settings.NOT_A_TOUCH_KINDS` (notes) count for nothing here.
+    `first_of_last_keep_warm_on` is the first of the last `settings.UNANSWERED_KEEP_WARM`
+    outbound touches of a kind in `settings.KEEP_WARM_KINDS` (None while there are fewer): when
+    nothing came in on or after it, those touches all went unanswered (rule 6).
+    """
+
+    last_touch_on: date | None = None
+    last_outbound_on: date | None = None
+    last_inbound_on: date | None = None
+    first_of_last_keep_warm_on: date | None = None
+    last_congratulate_on: date | None = None  # last outbound `congratulate` touch
+    has_connect: bool = False  # any `connect` touch, either direction
+    offers_given: frozenset[int] = frozenset()  # offers on any touch with this contact
+
+    @property
+    def keep_warm_unanswered(self) -> bool:
+        """The last UNANSWERED_KEEP_WARM keep-warm touches all went unanswered."""
+        first = self.first_of_last_keep_warm_on
+        return first is not None and (self.last_inbound_on is None or self.last_inbound_on < first)
+
+
+NO_TOUCHES = TouchSummary()
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    id: int
+    name: str
+    org: str | None = None
+    role: str = "other"
+    created_on: date = date.min
+    cadence_days: int | None = None
+    snoozed_until: date | None = None  # nothing is suggested before this day
+    paused: bool = False
+    interests: frozenset[str] = frozenset()
+    touches: TouchSummary = NO_TOUCHES
+
+
+@dataclass(frozen=True, slots=True)
+class Round:
+    id: int
+    number: int
+    on: date
+    reply_by: date | None = None
+    interviewer_ids: tuple[int, ...] = ()  # in the order they were added: the first is "first"
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    id: int
+    org: str
+    position: str
+    recruiter_id: int | None = None
+    reply_by: date | None = None
+    outcome: str | None = None  # offer | hired | rejected | withdrawn | closed
+    outcome_on: date | None = None
+    rounds: tuple[Round, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    id: int
+    kind: str  # article | introduction | congratulation | event | resource
+    title: str
+    url: str = ""
+    on: date = date.min
+    for_contact_id: int | None = None  # None: a general offer, for whoever it fits
+    introduce_id: int | None = None
+    interests: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything the engine reads.
+
+    `contacts`: every contact that could get a suggestion, each with its TouchSummary as of
+    `as_of`. `touches`: the single touches the status-check rule reads. `from_log` says
+    exactly what is kept.
+    """
+
+    as_of: date
+    contacts: tuple[Contact, ...] = ()
+    applications: tuple[Application, ...] = ()
+    offers: tuple[Offer, ...] = ()
+    touches: tuple[Touch, ...] = ()
+
+
+# ---- the output -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    contact: Contact
+    action: str  # one of settings.ACTIONS
+    due: date
+    overdue_days: int  # days between `due` and the day asked; 0 when due that day
+    reason: str
+    offer: Offer | None = None
+    application: Application | None = None
+
+    @property
+    def key(self) -> tuple[int, str, int | None, int | None]:
+        """What makes two suggestions "the same one" on different days (calendar UIDs)."""
+        return (
+            self.contact.id,
+            self.action,
+            self.application.id if self.application else None,
+            self.offer.id if self.offer else None,
+        )
+
+    def rank(self) -> tuple:
+        """Rule 8: action, most overdue first, then name, then id; the rest only for determinism."""
+        return (
+            ACTION_RANK[self.action],
+            -self.overdue_days,
+            self.contact.name.casefold(),
+            self.contact.name,
+            self.contact.id,
+            self.application.id if self.application else 0,
+            self.offer.id if self.offer else 0,
+        )
+
+    def to_json(self) -> dict:
+        """The documented, stable JSON shape of `crm today --json` (docs/cadence.md)."""
+        offer = self.offer
+        application = self.application
+        return {
+            "contact": {"id": self.contact.id, "name": self.contact.name, "org": self.contact.org},
+            "action": self.action,
+            "due": self.due.isoformat(),
+            "overdue_days": self.overdue_days,
+            "reason": self.reason,
+            "offer": None
+            if offer is None
+            else {"id": offer.id, "kind": offer.kind, "title": offer.title, "url": offer.url},
+            "application": None
+            if application is None
+            else {"id": application.id, "org": application.org, "position": application.position},
+        }
+
+
+# ---- the engine -----------------------------------------------------------------------------
+
+
+def summarise(touches: Iterable[Touch], as_of: date) -> TouchSummary:
+    """One contact's TouchSummary from its touches, as of a date: the plain statement of what
+    `crm.snapshot` computes in SQL."""
+    log = sorted(
+        (t for t in touches if t.on <= as_of and t.kind not in settings.NOT_A_TOUCH_KINDS),
+        key=lambda t: t.on,
+    )
+    if not log:
+        return NO_TOUCHES
+    outbound = [t.on for t in log if t.direction == "out"]
+    inbound = [t.on for t in log if t.direction == "in"]
+    keep_warm = [t.on for t in log if t.direction == "out" and t.kind in settings.KEEP_WARM_KINDS]
+    congratulations = [t.on for t in log if t.direction == "out" and t.kind == "congratulate"]
+    streak = settings.UNANSWERED_KEEP_WARM
+    return TouchSummary(
+        last_touch_on=log[-1].on,
+        last_outbound_on=outbound[-1] if outbound else None,
+        last_inbound_on=inbound[-1] if inbound else None,
+        first_of_last_keep_warm_on=keep_warm[-streak] if len(keep_warm) >= streak else None,
+        last_congratulate_on=congratulations[-1] if congratulations else None,
+        has_connect=any(t.kind == "connect" for t in log),
+        offers_given=frozenset(t.offer_id for t in log if t.offer_id is not None),
+    )
+
+
+def from_log(
+    as_of: date,
+    contacts: Iterable[Contact],
+    applications: Iterable[Application] = (),
+    offers: Iterable[Offer] = (),
+    touches: Iterable[Touch] = (),
+    horizon: date | None = None,
+) -> Snapshot:
+    """The Snapshot `crm.snapshot.load_snapshot(as_of, horizon)` loads, built from a whole log in
+    memory the plain way (tests/test_snapshot.py holds the two equal). Tests replay histories
+    with it. What is kept, and why nothing else is needed:
+
+    - contacts added by `horizon` that could ever get a suggestion: a role other than `other`,
+      an own cadence, on an application (recruiter, or interviewer in any round), or with an
+      offer made for them; each with its TouchSummary as of `as_of`, in which `has_connect` is
+      only filled in for people on an application (rule 9 reads no one else's) and
+      `last_congratulate_on` only for contacts with a congratulation offered for them (rule 4);
+    - rounds and offers dated by `horizon`; applications, whatever their date;
+    - the touches rule 2 reads, as of `as_of`: the inbound touches and status checks of people
+      on applications still open on `as_of`, and those linked to such an application.
+    """
+    horizon = max(horizon or as_of, as_of)
+    applications = tuple(sorted(applications, key=lambda a: a.id))
+    offers = tuple(sorted((o for o in offers if o.on <= horizon), key=lambda o: o.id))
+    on_application = {a.recruiter_id for a in applications} | {
+        cid for a in applications for r in a.rounds for cid in r.interviewer_ids
+    }
+    congratulated = {o.for_contact_id for o in offers if o.kind == "congratulation"}
+    involved = on_application | {o.for_contact_id for o in offers}
+    applications = tuple(
+        replace(a, rounds=tuple(sorted((r for r in a.rounds if r.on <= horizon), key=_round_order)))
+        for a in applications
+    )
+    log = [t for t in touches if t.on <= as_of and t.kind not in settings.NOT_A_TOUCH_KINDS]
+    by_contact: dict[int, list[Touch]] = {}
+    for touch in log:
+        by_contact.setdefault(touch.contact_id, []).append(touch)
+
+    def summary(contact: Contact) -> TouchSummary:
+        full = summarise(by_contact.get(contact.id, ()), as_of)
+        return replace(
+            full,
+            has_connect=full.has_connect and contact.id in on_application,
+            last_congratulate_on=full.last_congratulate_on if contact.id in congratulated else None,
+        )
+
+    open_ids = {a.id for a in applications if is_open(a, as_of)}
+    people = {cid for a in applications if a.id in open_ids for cid in people_on(a)}
+    return Snapshot(
+        as_of=as_of,
+        contacts=tuple(
+            replace(c, touches=summary(c))
+            for c in sorted(contacts, key=lambda c: c.id)
+            if c.created_on <= horizon
+            and (c.role != "other" or c.cadence_days is not None or c.id in involved)
+        ),
+        applications=applications,
+        offers=offers,
+        touches=tuple(sorted(
+            (
+                t for t in log
+                if (t.direction == "in" or t.kind == "status-check")
+                and (t.contact_id in people or t.application_id in open_ids)
+            ),
+            key=touch_order,
+        )),
+    )
+
+
+def is_open(application: Application, as_of: date) -> bool:
+    """No outcome known on `as_of` (an outcome without a date is known whenever it is asked)."""
+    return application.outcome is None or (application.outcome_on is not None and application.outcome_on > as_of)
+
+
+def people_on(application: Application) -> set[int]:
+    """The recruiter and everyone who interviewed you in one of its rounds."""
+    people = {cid for r in application.rounds for cid in r.interviewer_ids}
+    if application.recruiter_id is not None:
+        people.add(application.recruiter_id)
+    return people
+
+
+def _round_order(round_: Round) -> tuple:
+    return (round_.on, round_.number, round_.id)
+
+
+def touch_order(touch: Touch) -> tuple:
+    return (touch.contact_id, touch.on, touch.kind, touch.direction, touch.offer_id or 0, touch.application_id or 0)
+
+
+def suggest(snapshot: Snapshot, today: date) -> list[Suggestion]:
+    """Every suggestion due on `today`, at most one per contact, best first (rule 8)."""
+    if today < snapshot.as_of:
+        raise ValueError(f"the snapshot is as of {snapshot.as_of}; it cannot answer for {today}")
+    from crm.cadence_rules import World, candidates  # the rules import this module's values
+
+    best: dict[int, Suggestion] = {}
+    for candidate in candidates(World(snapshot, today)):
+        current = best.get(candidate.contact.id)
+        if current is None or candidate.rank() < current.rank():
+            best[candidate.contact.id] = candidate
+    return sorted(best.values(), key=Suggestion.rank)
+
+
+def upcoming(snapshot: Snapshot, start: date, days: int) -> list[tuple[date, Suggestion]]:
+    """Replay `start` .. `start + days - 1` assuming nothing new is logged: each suggestion once,
+    on the first day it comes up (an overdue one on `start`), in day then rank order."""
+    first_seen: dict[tuple, tuple[date, Suggestion]] = {}
+    for offset in range(max(days, 0)):
+        day = start + timedelta(days=offset)
+        for suggestion in suggest(snapshot, day):
+            first_seen.setdefault(suggestion.key, (day, suggestion))
+    return sorted(first_seen.values(), key=lambda pair: (pair[0], pair[1].rank()))
+
+
+def next_for(snapshot: Snapshot, contact_id: int, start: date, days: int) -> tuple[date, Suggestion] | None:
+    """The first suggestion for one contact from `start` on, within `days` days, assuming nothing
+    new is logged (`crm show`'s "next"); None if nothing comes up."""
+    for offset in range(max(days, 0)):
+        day = start + timedelta(days=offset)
+        for suggestion in suggest(snapshot, day):
+            if suggestion.contact.id == contact_id:
+                return day, suggestion
+    return None

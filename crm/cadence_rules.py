@@ -1,0 +1,370 @@
+"""The cadence rules, one generator each, and the sentences that explain them.
+
+Each rule yields the suggestions it has due on `World.today`; `crm.cadence.suggest` keeps the
+best one per contact and ranks them. The rule numbers match docs/cadence.md. Pure, like
+`crm.cadence`: nothing here reads a clock or a database.
+"""
+from __future__ import annotations
+
+import zlib
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import Iterator
+
+from crm import settings
+from crm.cadence import ONE_DAY, Application, Contact, Offer, Round, Snapshot, Suggestion, Touch, is_open
+
+_NEEDY_GAP = timedelta(days=settings.MIN_DAYS_BETWEEN_OUTBOUND)
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+class World:
+    """The snapshot as it stands on `today`: later rounds, outcomes, offers, touches and contacts
+    are dropped, and the look-ups the rules share are built once."""
+
+    def __init__(self, snapshot: Snapshot, today: date):
+        self.today = today
+        self.contacts: dict[int, Contact] = {c.id: c for c in snapshot.contacts if c.created_on <= today}
+        # (application, its rounds held so far, oldest first, and whether its outcome is known yet)
+        self.applications: list[tuple[Application, list[Round], bool]] = []
+        for application in snapshot.applications:
+            rounds = sorted((r for r in application.rounds if r.on <= today), key=lambda r: (r.on, r.number, r.id))
+            self.applications.append((application, rounds, not is_open(application, today)))
+        self.offers: list[Offer] = [o for o in snapshot.offers if o.on <= today]
+        self.touches_by_contact: dict[int, list[Touch]] = defaultdict(list)
+        self.touches_by_application: dict[int, list[Touch]] = defaultdict(list)
+        for touch in snapshot.touches:
+            if touch.on <= today and touch.kind not in settings.NOT_A_TOUCH_KINDS:
+                self.touches_by_contact[touch.contact_id].append(touch)
+                if touch.application_id is not None:
+                    self.touches_by_application[touch.application_id].append(touch)
+        self._offers_by_interest: dict[str, list[Offer]] | None = None
+        self._offers_for_contact: dict[int, list[Offer]] | None = None
+
+    def active(self, contact_id: int | None) -> Contact | None:
+        """The contact, if it exists on `today` and is neither paused nor snoozed (rule 7)."""
+        contact = self.contacts.get(contact_id) if contact_id is not None else None
+        if contact is None or contact.paused:
+            return None
+        if contact.snoozed_until is not None and self.today < contact.snoozed_until:
+            return None
+        return contact
+
+    def make(self, contact: Contact, action: str, due: date, reason: str,
+             offer: Offer | None = None, application: Application | None = None) -> Suggestion:
+        return Suggestion(contact, action, due, (self.today - due).days, reason, offer, application)
+
+    # ---- offers ----
+
+    def value_offer_for(self, contact: Contact) -> tuple[Offer, frozenset[str]] | None:
+        """The offer that fits `contact` best (rule 5), with the interests they share, or None.
+
+        Fits: an offer made for this contact, else a general offer sharing an interest with
+        them; never one already given to them, never an introduction of themselves. Best: one
+        made for them, then most shared interests, then newest, then highest id (entered last).
+        """
+        if self._offers_by_interest is None:
+            self._index_offers()
+        given = contact.touches.offers_given
+        best: tuple | None = None
+        for offer in self._offers_for_contact.get(contact.id, ()):
+            if offer.id not in given:
+                key = (1, len(offer.interests & contact.interests), offer.on, offer.id)
+                if best is None or key > best[0]:
+                    best = (key, offer)
+        if best is None:
+            seen: set[int] = set()
+            for interest in contact.interests:
+                for offer in self._offers_by_interest.get(interest, ()):
+                    if offer.id in seen or offer.id in given or offer.introduce_id == contact.id:
+                        continue
+                    seen.add(offer.id)
+                    key = (0, len(offer.interests & contact.interests), offer.on, offer.id)
+                    if best is None or key > best[0]:
+                        best = (key, offer)
+        if best is None:
+            return None
+        offer = best[1]
+        return offer, offer.interests & contact.interests
+
+    def _index_offers(self) -> None:
+        self._offers_by_interest = defaultdict(list)
+        self._offers_for_contact = defaultdict(list)
+        for offer in self.offers:
+            if offer.kind not in settings.VALUE_OFFER_KINDS:
+                continue
+            if offer.for_contact_id is not None:
+                self._offers_for_contact[offer.for_contact_id].append(offer)
+            else:
+                for interest in offer.interests:
+                    self._offers_by_interest[interest].append(offer)
+
+
+def not_needy(contact: Contact, action: str, due: date) -> date:
+    """Rule 6: a suggestion that is not an answer to an event waits until the last outbound
+    touch is MIN_DAYS_BETWEEN_OUTBOUND days old. Returns the day it may be suggested."""
+    last_outbound_on = contact.touches.last_outbound_on
+    if action in settings.EVENT_ACTIONS or last_outbound_on is None:
+        return due
+    return max(due, last_outbound_on + _NEEDY_GAP)
+
+
+def candidates(world: World) -> Iterator[Suggestion]:
+    yield from thank_you(world)
+    yield from feedback_request(world)
+    yield from status_check(world)
+    yield from connect(world)
+    yield from congratulate(world)
+    yield from keep_warm(world)
+
+
+# ---- rule 1: thank-you -------------------------------------------------------------------
+
+
+def thank_you(world: World) -> Iterator[Suggestion]:
+    for application, rounds, _decided in world.applications:
+        for round_ in rounds:
+            for contact_id in round_.interviewer_ids:
+                contact = world.active(contact_id)
+                if contact is None:
+                    continue
+                last_outbound_on = contact.touches.last_outbound_on
+                if last_outbound_on is not None and last_outbound_on >= round_.on:
+                    continue
+                reason = f"Interviewed you at {application.org} on {day(round_.on, world.today)}; no thank-you logged yet."
+                yield world.make(contact, "thank-you", round_.on, reason, application=application)
+
+
+# ---- rule 3: feedback-request ------------------------------------------------------------
+
+
+def feedback_request(world: World) -> Iterator[Suggestion]:
+    for application, rounds, decided in world.applications:
+        if not decided or application.outcome != "rejected" or application.outcome_on is None:
+            continue
+        rejected_on = application.outcome_on
+        if application.recruiter_id is not None and application.recruiter_id in world.contacts:
+            people = [application.recruiter_id]
+        else:
+            people = list(dict.fromkeys(cid for r in rounds for cid in r.interviewer_ids))
+        for contact_id in people:
+            contact = world.active(contact_id)
+            if contact is None:
+                continue
+            last_outbound_on = contact.touches.last_outbound_on
+            if last_outbound_on is not None and last_outbound_on >= rejected_on:
+                continue
+            reason = (
+                f"{application.org} turned you down for {application.position} on {day(rejected_on, world.today)};"
+                " thank them and ask what would have made the difference."
+            )
+            yield world.make(contact, "feedback-request", rejected_on, reason, application=application)
+
+
+# ---- rule 2: status-check ----------------------------------------------------------------
+
+
+def status_check(world: World) -> Iterator[Suggestion]:
+    today = world.today
+    for application, rounds, decided in world.applications:
+        if decided or not rounds:
+            continue
+        latest = rounds[-1]
+        if application.recruiter_id is not None and application.recruiter_id in world.contacts:
+            target_id = application.recruiter_id
+        else:
+            target_id = next((cid for cid in latest.interviewer_ids if cid in world.contacts), None)
+        target = world.active(target_id)
+        if target is None:
+            continue
+        history = application_touches(world, application, rounds)
+        # An answer: anything inbound after the latest interview. A check is unanswered when
+        # nothing came in on or after its day.
+        replies = [t.on for t in history if t.direction == "in" and t.on > latest.on]
+        last_reply_on = max(replies) if replies else None
+        since = last_reply_on or latest.on
+        checks = sorted(t.on for t in history if t.direction == "out" and t.kind == "status-check" and t.on > since)
+        org, position = application.org, application.position
+        if checks:
+            if len(checks) >= settings.STATUS_CHECK_MAX_UNANSWERED:
+                continue  # rule 2's cap: they return to keep-warm
+            waits = settings.STATUS_CHECK_FOLLOW_UP_DAYS
+            due = checks[-1] + timedelta(days=waits[min(len(checks), len(waits)) - 1])
+            last = len(checks) + 1 == settings.STATUS_CHECK_MAX_UNANSWERED
+            reason = (
+                f"Your status check on {day(checks[-1], today)} about {position} at {org} went unanswered;"
+                f" {'follow up one last time' if last else 'follow up'}."
+            )
+        elif last_reply_on is not None:
+            due = last_reply_on + timedelta(days=settings.STATUS_CHECK_AFTER_REPLY_DAYS)
+            reason = (
+                f"Last heard about {position} at {org} on {day(last_reply_on, today)};"
+                " ask where things stand."
+            )
+        else:
+            timeline = timeline_of(application, latest)
+            if timeline is not None:
+                due = timeline + ONE_DAY
+                reason = (
+                    f"{org} said they would reply about {position} by {day(timeline, today)};"
+                    " nothing since: ask where things stand."
+                )
+            else:
+                due = latest.on + timedelta(days=settings.STATUS_CHECK_NO_TIMELINE_DAYS)
+                reason = (
+                    f"Interviewed for {position} at {org} on {day(latest.on, today)} with no timeline given;"
+                    " ask where things stand."
+                )
+        due = not_needy(target, "status-check", due)
+        if due <= today:
+            yield world.make(target, "status-check", due, reason, application=application)
+
+
+def timeline_of(application: Application, latest: Round) -> date | None:
+    """The reply-by date that applies after the latest round: the round's own, else the
+    application's if it is not older than the round."""
+    if latest.reply_by is not None:
+        return latest.reply_by
+    if application.reply_by is not None and application.reply_by >= latest.on:
+        return application.reply_by
+    return None
+
+
+def application_touches(world: World, application: Application, rounds: list[Round]) -> list[Touch]:
+    """The touches that concern an application: linked to it, or unlinked and with someone on it."""
+    people = {cid for r in rounds for cid in r.interviewer_ids}
+    if application.recruiter_id is not None:
+        people.add(application.recruiter_id)
+    history = list(world.touches_by_application.get(application.id, ()))
+    for contact_id in people:
+        history.extend(t for t in world.touches_by_contact.get(contact_id, ()) if t.application_id is None)
+    return history
+
+
+# ---- rule 9: connect ---------------------------------------------------------------------
+
+
+def connect(world: World) -> Iterator[Suggestion]:
+    # The first round each person was part of: as an interviewer, or as the recruiter.
+    first: dict[int, tuple[date, int, Application, bool]] = {}
+    for application, rounds, _decided in world.applications:
+        for round_ in rounds:
+            people = [(cid, True) for cid in round_.interviewer_ids]
+            if application.recruiter_id is not None:
+                people.append((application.recruiter_id, False))
+            for contact_id, interviewed in people:
+                key = (round_.on, round_.id, application, interviewed)
+                current = first.get(contact_id)
+                if current is None or key[:2] < current[:2]:
+                    first[contact_id] = key
+    window = timedelta(days=settings.CONNECT_WINDOW_DAYS)
+    for contact_id, (met_on, _round_id, application, interviewed) in first.items():
+        due = met_on + ONE_DAY
+        if not due <= world.today < due + window:
+            continue
+        contact = world.active(contact_id)
+        if contact is None or contact.touches.has_connect:
+            continue
+        met = (
+            f"Interviewed you at {application.org} on {day(met_on, world.today)}"
+            if interviewed
+            else f"Recruiter for your {application.position} application at {application.org}"
+        )
+        fit = world.value_offer_for(contact)
+        offer = None
+        if fit is not None:
+            offer, shared = fit
+            hook = f"connect and share \u201c{offer.title}\u201d" + (
+                f" (you share an interest in {listing(shared)})." if shared else "."
+            )
+        elif contact.interests:
+            hook = f"connect over your shared interest in {listing(contact.interests)}."
+        else:
+            hook = "connect while the interview is fresh."
+        yield world.make(contact, "connect", due, f"{met}; {hook}", offer=offer, application=application)
+
+
+# ---- rule 4: congratulate ----------------------------------------------------------------
+
+
+def congratulate(world: World) -> Iterator[Suggestion]:
+    for offer in world.offers:
+        if offer.kind != "congratulation" or offer.for_contact_id is None:
+            continue
+        contact = world.active(offer.for_contact_id)
+        if contact is None:
+            continue
+        touches = contact.touches
+        if offer.id in touches.offers_given or (
+            touches.last_congratulate_on is not None and touches.last_congratulate_on >= offer.on
+        ):
+            continue
+        due = not_needy(contact, "congratulate", offer.on)
+        if due <= world.today:
+            reason = f"{offer.title} ({day(offer.on, world.today)}); send your congratulations."
+            yield world.make(contact, "congratulate", due, reason, offer=offer)
+
+
+# ---- rule 5 (with 6 and 10): keep-warm ---------------------------------------------------
+
+
+def keep_warm_interval(contact: Contact) -> int | None:
+    """The contact's own cadence, else its role's; None when it is not on keep-warm."""
+    if contact.cadence_days is not None:
+        return contact.cadence_days
+    return settings.KEEP_WARM_DAYS.get(contact.role)
+
+
+def first_offset(contact_id: int, interval: int) -> int:
+    """Rule 10: a stable spread of [0, interval) days, so an import does not fall due at once."""
+    return zlib.crc32(b"crm-keep-warm:%d" % contact_id) % interval
+
+
+def keep_warm(world: World) -> Iterator[Suggestion]:
+    today = world.today
+    factor = settings.UNANSWERED_INTERVAL_FACTOR
+    for contact in world.contacts.values():
+        interval = keep_warm_interval(contact)
+        if interval is None:
+            continue
+        touches = contact.touches
+        doubled = False
+        if touches.last_touch_on is None:
+            due = contact.created_on + timedelta(days=first_offset(contact.id, interval))
+        else:
+            if touches.keep_warm_unanswered:
+                interval *= factor
+                doubled = True
+            due = touches.last_touch_on + timedelta(days=interval)
+        due = not_needy(contact, "check-in", due)
+        if due > today or world.active(contact.id) is None:
+            continue
+        if touches.last_touch_on is None:
+            since = f"Added on {day(contact.created_on, today)} and not in touch yet"
+        else:
+            since = f"Last in touch on {day(touches.last_touch_on, today)}"
+            if doubled:
+                since += f"; your last {settings.UNANSWERED_KEEP_WARM} notes went unanswered, so this waited longer"
+        fit = world.value_offer_for(contact)
+        if fit is None:
+            yield world.make(contact, "check-in", due, f"{since}; check in.")
+        else:
+            offer, shared = fit
+            because = f" (you share an interest in {listing(shared)})" if shared else " (you noted it for them)"
+            yield world.make(contact, "value-offer", due, f"{since}; share \u201c{offer.title}\u201d{because}.", offer=offer)
+
+
+# ---- words -------------------------------------------------------------------------------
+
+
+def day(value: date, today: date) -> str:
+    """'3 Nov', or '3 Nov 2025' when it is not this year."""
+    text = f"{value.day} {_MONTHS[value.month - 1]}"
+    return text if value.year == today.year else f"{text} {value.year}"
+
+
+def listing(items) -> str:
+    names = sorted(items, key=str.casefold)
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]

@@ -1,0 +1,85 @@
+"""The coming suggestions as an iCalendar file, written with vobject.
+
+Pure: planned suggestions (from `crm.cadence.upcoming`) and a timestamp in, bytes out. Each
+suggestion is an all-day VEVENT (every calendar app imports those; many ignore VTODO) on the
+day it first comes up, with the reason in its description. Its UID is derived from the contact,
+the action and the application or offer it is about, never from the date, so importing a newer
+file moves or updates the event instead of adding a second one.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Iterable
+
+from crm.cadence import Suggestion
+
+PRODID = "-//crm//cadence//EN"
+CALENDAR_NAME = "crm follow-ups"
+UID_DOMAIN = "cadence.crm"
+
+
+def uid_for(suggestion: Suggestion) -> str:
+    """Stable across runs and days: contact id + action (+ application id, + offer id)."""
+    contact_id, action, application_id, offer_id = suggestion.key
+    parts = [f"contact-{contact_id}", action]
+    if application_id is not None:
+        parts.append(f"application-{application_id}")
+    if offer_id is not None:
+        parts.append(f"offer-{offer_id}")
+    return "-".join(parts) + "@" + UID_DOMAIN
+
+
+def summary_for(suggestion: Suggestion) -> str:
+    contact = suggestion.contact
+    who = f"{contact.name} ({contact.org})" if contact.org else contact.name
+    return f"{suggestion.action.replace('-', ' ').capitalize()}: {who}"
+
+
+def description_for(suggestion: Suggestion) -> str:
+    lines = [suggestion.reason]
+    if suggestion.offer is not None:
+        offer = suggestion.offer
+        lines.append(f"Offer #{offer.id} ({offer.kind}): {offer.title}" + (f" {offer.url}" if offer.url else ""))
+    if suggestion.application is not None:
+        application = suggestion.application
+        lines.append(f"Application #{application.id}: {application.position} at {application.org}")
+    lines.append(f"Log it: {log_command(suggestion)}")
+    return "\n".join(lines)
+
+
+def log_command(suggestion: Suggestion) -> str:
+    """The `crm log` line that records doing it (every action is also a touch kind)."""
+    command = f"crm log {suggestion.contact.id} {suggestion.action}"
+    if suggestion.offer is not None:
+        command += f" --offer {suggestion.offer.id}"
+    if suggestion.application is not None and suggestion.action == "status-check":
+        command += f" --application {suggestion.application.id}"
+    return command
+
+
+def calendar_bytes(planned: Iterable[tuple[date, Suggestion]], stamp: datetime) -> bytes:
+    """An iCalendar file with one all-day event per (day, suggestion). `stamp` is the DTSTAMP
+    (when the file was made); a naive datetime is taken as UTC."""
+    import vobject
+    from vobject.icalendar import utc  # the UTC vobject recognises (writes ...Z)
+
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=timezone.utc)
+    stamp = stamp.astimezone(timezone.utc).replace(microsecond=0, tzinfo=utc)
+    calendar = vobject.iCalendar()
+    calendar.add("prodid").value = PRODID
+    calendar.add("calscale").value = "GREGORIAN"
+    calendar.add("x-wr-calname").value = CALENDAR_NAME
+    for day, suggestion in planned:
+        event = calendar.add("vevent")
+        event.add("uid").value = uid_for(suggestion)
+        event.add("dtstamp").value = stamp
+        event.add("dtstart").value = day
+        event.add("dtend").value = day + timedelta(days=1)
+        event.add("summary").value = summary_for(suggestion)
+        event.add("description").value = description_for(suggestion)
+        event.add("categories").value = ["crm", suggestion.action]
+        event.add("transp").value = "TRANSPARENT"  # a reminder, not a busy slot
+        if suggestion.offer is not None and suggestion.offer.url:
+            event.add("url").value = suggestion.offer.url
+    return calendar.serialize().encode("utf-8")

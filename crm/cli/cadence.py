@@ -1,0 +1,226 @@
+"""Commands around the cadence engine: today, snooze, pause, resume, cadence, calendar.
+
+`crm today` is the command people run every morning: its path imports the engine and the
+snapshot loader only (no vobject, no rapidfuzz unless a CONTACT name needs fuzzy matching).
+"""
+from __future__ import annotations
+
+import gc
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from crm.cli.base import cli, echo_json, json_option, on_option, parse_on, pass_app
+from crm.errors import InvalidInput
+from crm.render import clean
+
+# Literals, not imported from crm.settings, so `crm --help` stays cheap; a test checks they agree.
+DEFAULT_LIMIT = 10
+DEFAULT_CALENDAR_DAYS = 14
+MAX_CALENDAR_DAYS = 366
+
+
+@contextmanager
+def bulk_objects():
+    """Pause the cyclic garbage collector while tens of thousands of small objects (the snapshot,
+    the suggestions) are made: none is in a reference cycle, and the collector would walk the
+    growing heap again and again (a third of `crm today`'s time with 100k contacts)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+@cli.command()
+@on_option("Evaluate the world as of this date: later touches and events are ignored [default: today].")
+@click.option("--limit", default=DEFAULT_LIMIT, show_default=True, metavar="N", type=click.IntRange(min=0),
+              help="Show at most N suggestions.")
+@json_option
+@pass_app
+def today(app, on, limit, as_json):
+    """Who to nudge today, why, and with what: the suggestions due, best first.
+
+    Thank-yous, feedback requests, status checks, connects, congratulations, value offers and
+    check-ins, at most one per contact, never needy (docs/cadence.md has every rule).
+
+    Example: crm today --on 2026-03-09 --limit 5
+    """
+    from crm.cadence import suggest
+    from crm.snapshot import load_snapshot
+
+    day = parse_on(app, on)
+    app.db
+    with bulk_objects():
+        suggestions = suggest(load_snapshot(day), day)
+    shown = suggestions[:limit]
+    if as_json:
+        echo_json([s.to_json() for s in shown])
+        return
+    if not suggestions:
+        click.echo(f"Nothing due on {day.isoformat()}.", err=True)
+        return
+    for s in shown:
+        who = s.contact.name + (f" ({s.contact.org})" if s.contact.org else "")
+        click.echo(clean(f"{s.action:<16}  {who}  [{_lateness(s.overdue_days)}]  {s.reason}"))
+    more = len(suggestions) - len(shown)
+    if more:
+        click.echo(f"{more} more due (crm today --limit {len(suggestions)} shows all).")
+
+
+def _lateness(days: int) -> str:
+    if days == 0:
+        return "due today"
+    return f"{days} day{'s' if days != 1 else ''} overdue"
+
+
+@cli.command()
+@click.argument("contact")
+@click.option("--until", metavar="DATE", help="Suggest nothing for them before this date.")
+@click.option("--days", type=int, metavar="N", help="Suggest nothing for N days, counted from --on.")
+@on_option("The day --days counts from [default: today].")
+@pass_app
+def snooze(app, contact, until, days, on):
+    """Suggest nothing for a contact until a date (their suggestions come back on that day).
+
+    Example: crm snooze "ada lovelace" --days 14
+    """
+    from datetime import timedelta
+
+    from crm.contacts import resolve_contact
+    from crm.dates import parse_date
+    from crm.snapshot import set_snooze
+
+    if (until is None) == (days is None):
+        raise InvalidInput("give either --until DATE or --days N")
+    start = parse_on(app, on)
+    if days is not None:
+        if days <= 0:
+            raise InvalidInput(f"--days must be a positive number, not {days}")
+        end = start + timedelta(days=days)
+    else:
+        end = parse_date(until, app.today)
+    app.db
+    found = resolve_contact(contact)
+    set_snooze(found.id, end, app.now_iso)
+    click.echo(f"Snoozed {clean(found.display_name)} (#{found.id}): nothing suggested before {end.isoformat()}.",
+               err=True)
+
+
+@cli.command()
+@click.argument("contact")
+@pass_app
+def pause(app, contact):
+    """Never suggest anything for a contact, until `crm resume`.
+
+    Example: crm pause "ada lovelace"
+    """
+    _set_paused(app, contact, True)
+
+
+@cli.command()
+@click.argument("contact")
+@pass_app
+def resume(app, contact):
+    """Undo `crm pause` (and any snooze): the contact gets suggestions again.
+
+    Example: crm resume "ada lovelace"
+    """
+    _set_paused(app, contact, False)
+
+
+def _set_paused(app, contact: str, paused: bool) -> None:
+    from crm.contacts import resolve_contact
+    from crm.snapshot import set_paused, set_snooze
+
+    app.db
+    found = resolve_contact(contact)
+    set_paused(found.id, paused, app.now_iso)
+    if paused:
+        click.echo(f"Paused {clean(found.display_name)} (#{found.id}): no suggestions until `crm resume`.", err=True)
+    else:
+        set_snooze(found.id, None, app.now_iso)
+        click.echo(f"Resumed {clean(found.display_name)} (#{found.id}).", err=True)
+
+
+@cli.command()
+@click.argument("contact")
+@click.argument("days", type=int, required=False)
+@click.option("--clear", is_flag=True, help="Drop the contact's own interval: back to its role's default.")
+@pass_app
+def cadence(app, contact, days, clear):
+    """Set how often to keep in touch with a contact, in days (without DAYS: show it).
+
+    A contact with its own interval is on keep-warm whatever its role.
+
+    Example: crm cadence "ada lovelace" 30
+    """
+    from crm.contacts import resolve_contact
+    from crm.settings import KEEP_WARM_DAYS
+    from crm.snapshot import set_cadence
+
+    if days is not None and clear:
+        raise InvalidInput("give DAYS or --clear, not both")
+    if days is not None and days <= 0:
+        raise InvalidInput(f"DAYS must be a positive number, not {days}")
+    app.db
+    found = resolve_contact(contact)
+    name = f"{clean(found.display_name)} (#{found.id})"
+    if days is not None or clear:
+        set_cadence(found.id, days, app.now_iso)
+        found.cadence_days = days
+    if found.cadence_days is not None:
+        click.echo(f"{name}: keep in touch every {found.cadence_days} days (own interval).")
+    elif found.role in KEEP_WARM_DAYS:
+        click.echo(f"{name}: keep in touch every {KEEP_WARM_DAYS[found.role]} days ({found.role} default).")
+    else:
+        click.echo(f"{name}: not on keep-warm (role {found.role}); set an interval with `crm cadence CONTACT DAYS`.")
+
+
+@cli.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Write to FILE (atomically, readable by you only) [default: standard output].")
+@click.option("--days", default=DEFAULT_CALENDAR_DAYS, show_default=True, metavar="N",
+              type=click.IntRange(min=1, max=MAX_CALENDAR_DAYS), help="How many days ahead, from --on.")
+@on_option("The first day [default: today].")
+@pass_app
+def calendar(app, output, days, on):
+    """Write the coming suggestions as an iCalendar file (one all-day event each).
+
+    Each suggestion appears on the first day it comes up, assuming nothing new is logged;
+    importing a newer file updates the events instead of adding copies.
+
+    Example: crm calendar -o ~/follow-ups.ics --days 30
+    """
+    from datetime import timedelta
+
+    from crm.cadence import upcoming
+    from crm.calendar import calendar_bytes
+    from crm.snapshot import load_snapshot
+
+    start = parse_on(app, on)
+    app.db
+    with bulk_objects():
+        plan = upcoming(load_snapshot(start, start + timedelta(days=days - 1)), start, days)
+    data = calendar_bytes(plan, app.now.astimezone())
+    if output is None:
+        text = data.decode("utf-8")
+        if sys.stdout.isatty():  # shown rather than piped: escape what a terminal would act on
+            text = clean(text.replace("\r\n", "\n"), keep_newlines=True)
+        click.echo(text, nl=False)
+        return
+    from crm.errors import FormatError
+    from crm.files import atomic_write
+    from crm.safety import check_export_target
+
+    check_export_target(output, app.db_path)
+    try:
+        atomic_write(output, [data])
+    except OSError as exc:
+        raise FormatError(f"cannot write {output}: {exc.strerror}") from None
+    click.echo(f"Wrote {len(plan)} suggestion{'s' if len(plan) != 1 else ''} over {days} days to {output}.",
+               err=True)

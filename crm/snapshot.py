@@ -1,0 +1,287 @@
+"""The cadence engine's database side: its input, loaded as of a date, and the per-contact
+controls (snooze, pause, own interval) that `crm snooze/pause/resume/cadence` write.
+
+A handful of aggregate queries, never one per contact: with 100k contacts and 1M touchpoints
+the log itself is never brought into Python. Each contact's TouchSummary is computed by SQL
+subqueries that walk the covering index touchpoint(contact_id, "on", direction, kind) for that
+contact only; single touches are read only for the few people on open applications.
+`crm.cadence.from_log` is the plain-Python statement of what this returns, and
+tests/test_snapshot.py holds the two equal on random databases.
+
+Dates: a touchpoint or round `on` is 'YYYY-MM-DD' or 'YYYY-MM-DDTHH:MM[:SS]', so "dated on or
+before D" is `"on" < 'D+1'` as text, which the index answers as a range.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+
+from crm import settings
+from crm.cadence import NO_TOUCHES, Application, Contact, Offer, Round, Snapshot, Touch, TouchSummary, touch_order
+from crm.models import database
+
+_NOT_A_TOUCH = ", ".join(f"'{kind}'" for kind in sorted(settings.NOT_A_TOUCH_KINDS)) or "''"
+_KEEP_WARM = ", ".join(f"'{kind}'" for kind in sorted(settings.KEEP_WARM_KINDS)) or "''"
+
+# Every query below comes in two scopes: everyone, or `around` one contact (that contact and
+# the people on its applications, with those applications only). Parameters: :next is the day
+# after as_of, :horizon_next the day after the horizon, :around the contact id.
+_AROUND = """
+around_application(id) AS MATERIALIZED (
+    SELECT id FROM application WHERE recruiter_id = :around
+    UNION SELECT r.application_id FROM interview_round r JOIN round_interviewer ri ON ri.round_id = r.id
+    WHERE ri.contact_id = :around
+), around(id) AS MATERIALIZED (
+    SELECT :around
+    UNION SELECT recruiter_id FROM application WHERE id IN around_application AND recruiter_id IS NOT NULL
+    UNION SELECT ri.contact_id FROM round_interviewer ri JOIN interview_round r ON r.id = ri.round_id
+    WHERE r.application_id IN around_application
+)"""
+
+# Contacts that could ever get a suggestion, with their summaries. Each "last ..." subquery
+# walks the contact's index entries backwards from :next and stops at the first match. The two
+# scans for rare kinds run only for the contacts whose rule reads them (see cadence.from_log).
+_CONTACTS = f"""
+WITH on_application(id) AS MATERIALIZED (
+    SELECT recruiter_id FROM application WHERE recruiter_id IS NOT NULL
+    UNION SELECT contact_id FROM round_interviewer
+), congratulated(id) AS MATERIALIZED (
+    SELECT for_contact_id FROM offer WHERE kind = 'congratulation' AND for_contact_id IS NOT NULL AND "on" <= :horizon
+){{around_ctes}}
+SELECT c.id, c.display_name, o.name, c.role, substr(c.created_at, 1, 10), c.cadence_days, c.snoozed_until, c.paused,
+    (SELECT substr(t."on", 1, 10) FROM touchpoint t WHERE t.contact_id = c.id AND t."on" < :next
+        AND t.direction = 'out' AND t.kind NOT IN ({_NOT_A_TOUCH}) ORDER BY t."on" DESC LIMIT 1),
+    (SELECT substr(t."on", 1, 10) FROM touchpoint t WHERE t.contact_id = c.id AND t."on" < :next
+        AND t.direction = 'in' AND t.kind NOT IN ({_NOT_A_TOUCH}) ORDER BY t."on" DESC LIMIT 1),
+    (SELECT substr(t."on", 1, 10) FROM touchpoint t WHERE t.contact_id = c.id AND t."on" < :next
+        AND t.direction = 'out' AND t.kind IN ({_KEEP_WARM}) ORDER BY t."on" DESC
+        LIMIT 1 OFFSET {settings.UNANSWERED_KEEP_WARM - 1}),
+    CASE WHEN c.id IN congratulated THEN
+        (SELECT substr(t."on", 1, 10) FROM touchpoint t WHERE t.contact_id = c.id AND t."on" < :next
+            AND t.direction = 'out' AND t.kind = 'congratulate' ORDER BY t."on" DESC LIMIT 1) END,
+    CASE WHEN c.id IN on_application THEN
+        EXISTS (SELECT 1 FROM touchpoint t WHERE t.contact_id = c.id AND t."on" < :next AND t.kind = 'connect')
+        ELSE 0 END
+FROM contact c LEFT JOIN organisation o ON o.id = c.organisation_id
+WHERE {{around_contact}} c.created_at < :horizon_next
+  AND (c.role != 'other' OR c.cadence_days IS NOT NULL OR c.id IN on_application
+       OR c.id IN (SELECT for_contact_id FROM offer WHERE for_contact_id IS NOT NULL AND "on" <= :horizon))
+ORDER BY c.id
+"""
+
+# The unary + keep the planner on the offer_id index (few rows), not a skip-scan of the log.
+_OFFERS_GIVEN = f"""
+SELECT contact_id, offer_id FROM touchpoint
+WHERE offer_id IS NOT NULL AND +"on" < :next AND +kind NOT IN ({_NOT_A_TOUCH})
+"""
+_OFFERS_GIVEN_AROUND = f"""
+WITH {_AROUND.strip()}
+SELECT contact_id, offer_id FROM touchpoint
+WHERE contact_id IN around AND "on" < :next AND offer_id IS NOT NULL AND kind NOT IN ({_NOT_A_TOUCH})
+"""
+
+_CONTACT_INTERESTS = """
+SELECT ci.contact_id, i.name FROM contact_interest ci JOIN interest i ON i.id = ci.interest_id{where}
+"""
+
+_APPLICATIONS = """
+SELECT a.id, o.name, a.position, a.recruiter_id, a.reply_by, a.outcome, a.outcome_on
+FROM application a JOIN organisation o ON o.id = a.organisation_id{where} ORDER BY a.id
+"""
+
+_ROUNDS = """
+SELECT id, application_id, number, substr("on", 1, 10), reply_by FROM interview_round
+WHERE "on" < :horizon_next{and_where}
+"""
+
+_INTERVIEWERS = "SELECT round_id, contact_id FROM round_interviewer ORDER BY rowid"
+
+_OFFERS = """
+SELECT id, kind, title, url, "on", for_contact_id, introduce_id FROM offer WHERE "on" <= :horizon ORDER BY id
+"""
+
+_OFFER_INTERESTS = """
+SELECT oi.offer_id, i.name FROM offer_interest oi JOIN interest i ON i.id = oi.interest_id
+"""
+
+# The touches the status-check rule reads (inbound ones and status checks) of the people on
+# applications still open on as_of, then those linked to such an application with anyone else:
+# two index look-ups (one query with OR would scan the log). INDEXED BY: once ANALYZE has seen
+# that most touches have no application, the planner would rather scan the whole log than use
+# the application_id index.
+_OPEN_APPLICATIONS = """
+WITH{around_ctes} open_application(id) AS MATERIALIZED (
+    SELECT id FROM application
+    WHERE (outcome IS NULL OR (outcome_on IS NOT NULL AND outcome_on > :as_of)){and_where}
+), people(id) AS MATERIALIZED (
+    SELECT recruiter_id FROM application WHERE id IN open_application AND recruiter_id IS NOT NULL
+    UNION
+    SELECT ri.contact_id FROM round_interviewer ri JOIN interview_round r ON r.id = ri.round_id
+    WHERE r.application_id IN open_application AND r."on" < :horizon_next
+)"""
+_PEOPLE_LOG = f"""{{open_applications}}
+SELECT contact_id, substr("on", 1, 10), kind, direction, offer_id, application_id FROM touchpoint
+WHERE contact_id IN people AND "on" < :next AND kind NOT IN ({_NOT_A_TOUCH})
+  AND (direction = 'in' OR kind = 'status-check')
+"""
+_LINKED_LOG = f"""{{open_applications}}
+SELECT t.contact_id, substr(t."on", 1, 10), t.kind, t.direction, t.offer_id, t.application_id
+FROM open_application oa CROSS JOIN touchpoint t INDEXED BY touchpoint_application_id ON t.application_id = oa.id
+WHERE t.contact_id NOT IN people AND t."on" < :next AND t.kind NOT IN ({_NOT_A_TOUCH})
+  AND (t.direction = 'in' OR t.kind = 'status-check')
+"""
+
+
+def _queries(around: bool) -> dict[str, str]:
+    """The SQL for one scope: everyone, or around one contact."""
+    shared = {"interviewers": _INTERVIEWERS, "offers": _OFFERS, "offer_interests": _OFFER_INTERESTS}
+    if not around:
+        open_applications = _OPEN_APPLICATIONS.format(around_ctes="", and_where="")
+        return shared | {
+            "contacts": _CONTACTS.format(around_ctes="", around_contact=""),
+            "offers_given": _OFFERS_GIVEN,
+            "interests": _CONTACT_INTERESTS.format(where=""),
+            "applications": _APPLICATIONS.format(where=""),
+            "rounds": _ROUNDS.format(and_where=""),
+            "people_log": _PEOPLE_LOG.format(open_applications=open_applications),
+            "linked_log": _LINKED_LOG.format(open_applications=open_applications),
+        }
+    open_applications = _OPEN_APPLICATIONS.format(
+        around_ctes=_AROUND + ",", and_where=" AND id IN around_application"
+    )
+    return shared | {
+        "contacts": _CONTACTS.format(around_ctes="," + _AROUND, around_contact="c.id IN around AND"),
+        "offers_given": _OFFERS_GIVEN_AROUND,
+        "interests": f"WITH {_AROUND.strip()}" + _CONTACT_INTERESTS.format(where=" WHERE ci.contact_id IN around"),
+        "applications": f"WITH {_AROUND.strip()}" + _APPLICATIONS.format(where=" WHERE a.id IN around_application"),
+        "rounds": f"WITH {_AROUND.strip()}" + _ROUNDS.format(and_where=" AND application_id IN around_application"),
+        "people_log": _PEOPLE_LOG.format(open_applications=open_applications),
+        "linked_log": _LINKED_LOG.format(open_applications=open_applications),
+    }
+
+
+_SCOPES = {False: _queries(False), True: _queries(True)}
+
+
+def load_snapshot(as_of: date, horizon: date | None = None, *, around: int | None = None) -> Snapshot:
+    """The engine's input from the bound database (`crm.models.database`), as of `as_of`.
+
+    Touches are counted up to `as_of`; rounds, offers and contacts are loaded up to `horizon`
+    (default `as_of`), so `crm.cadence.upcoming` can replay the days to the horizon and see
+    interviews already scheduled, assuming nothing new is logged meanwhile.
+
+    `around=CONTACT_ID` loads only what that one contact's suggestions depend on (the contact
+    and the people on its applications): what `crm show` and `crm draft` need, in milliseconds.
+    """
+    return _load(as_of, max(horizon or as_of, as_of), around)
+
+
+def _load(as_of: date, horizon: date, around: int | None) -> Snapshot:
+    params = {
+        "around": around,
+        "as_of": as_of.isoformat(),
+        "next": (as_of + timedelta(days=1)).isoformat(),
+        "horizon": horizon.isoformat(),
+        "horizon_next": (horizon + timedelta(days=1)).isoformat(),
+    }
+
+    sql = _SCOPES[around is not None]
+
+    def rows(name: str):
+        text = sql[name]
+        return database.execute_sql(text, {k: v for k, v in params.items() if f":{k}" in text}).fetchall()
+
+    day = _Days()
+    contact_rows = rows("contacts")
+    kept = {row[0] for row in contact_rows}
+    given: dict[int, set[int]] = defaultdict(set)
+    for contact_id, offer_id in rows("offers_given"):
+        if contact_id in kept:
+            given[contact_id].add(offer_id)
+    interests: dict[int, set[str]] = defaultdict(set)
+    for contact_id, name in rows("interests"):
+        if contact_id in kept:
+            interests[contact_id].add(name)
+
+    nothing: frozenset = frozenset()
+    contacts = []
+    for (cid, name, org, role, created_on, cadence_days, snoozed_until, paused, last_out, last_in,
+         first_of_last_keep_warm, last_congratulate, has_connect) in contact_rows:
+        last_outbound_on = day[last_out]
+        last_inbound_on = day[last_in]
+        if last_outbound_on is None or (last_inbound_on is not None and last_inbound_on > last_outbound_on):
+            last_touch_on = last_inbound_on
+        else:
+            last_touch_on = last_outbound_on
+        summary = TouchSummary(
+            last_touch_on, last_outbound_on, last_inbound_on, day[first_of_last_keep_warm], day[last_congratulate],
+            bool(has_connect), frozenset(given[cid]) if cid in given else nothing,
+        ) if last_touch_on is not None else NO_TOUCHES
+        contacts.append(Contact(
+            cid, name, org, role, day[created_on], cadence_days, day[snoozed_until], bool(paused),
+            frozenset(interests[cid]) if cid in interests else nothing, summary,
+        ))
+
+    interviewers: dict[int, list[int]] = defaultdict(list)
+    for round_id, contact_id in rows("interviewers"):
+        interviewers[round_id].append(contact_id)
+    rounds: dict[int, list[Round]] = defaultdict(list)
+    for rid, application_id, number, on, reply_by in rows("rounds"):
+        rounds[application_id].append(Round(rid, number, day[on], day[reply_by], tuple(interviewers[rid])))
+    applications = tuple(
+        Application(aid, org, position, recruiter_id, day[reply_by], outcome, day[outcome_on],
+                    tuple(sorted(rounds[aid], key=lambda r: (r.on, r.number, r.id))))
+        for aid, org, position, recruiter_id, reply_by, outcome, outcome_on in rows("applications")
+    )
+
+    offer_interests: dict[int, set[str]] = defaultdict(set)
+    for offer_id, name in rows("offer_interests"):
+        offer_interests[offer_id].add(name)
+    offers = tuple(
+        Offer(oid, kind, title, url, day[on], for_contact_id, introduce_id, frozenset(offer_interests[oid]))
+        for oid, kind, title, url, on, for_contact_id, introduce_id in rows("offers")
+    )
+
+    touches = sorted(
+        (Touch(cid, day[on], kind, direction, offer_id, application_id)
+         for log in ("people_log", "linked_log")
+         for cid, on, kind, direction, offer_id, application_id in rows(log)),
+        key=touch_order,
+    )
+    return Snapshot(as_of, tuple(contacts), applications, offers, tuple(touches))
+
+
+class _Days(dict):
+    """`days[text]`: 'YYYY-MM-DD...' -> date, None -> None; memoised (a log repeats its days)."""
+
+    def __init__(self) -> None:
+        super().__init__({None: None})
+
+    def __missing__(self, text: str) -> date:
+        value = self[text] = date.fromisoformat(text[:10])
+        return value
+
+
+# ---- the per-contact controls (rule 7, and an own keep-warm interval) ------------------------
+
+
+def set_snooze(contact_id: int, until: date | None, now: str) -> None:
+    """Nothing is suggested for the contact before `until` (None: not snoozed)."""
+    _update(contact_id, now, snoozed_until=until)
+
+
+def set_paused(contact_id: int, paused: bool, now: str) -> None:
+    """A paused contact gets no suggestion at all until resumed."""
+    _update(contact_id, now, paused=paused)
+
+
+def set_cadence(contact_id: int, days: int | None, now: str) -> None:
+    """The contact's own keep-warm interval in days (None: back to its role's default)."""
+    _update(contact_id, now, cadence_days=days)
+
+
+def _update(contact_id: int, now: str, **fields) -> None:
+    from crm.models import Contact as ContactRow
+
+    with database.atomic():
+        ContactRow.update(updated_at=now, **fields).where(ContactRow.id == contact_id).execute()

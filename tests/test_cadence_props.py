@@ -1,0 +1,150 @@
+"""Laws of the cadence engine over random histories (hypothesis).
+
+Never needy (rule 6), one suggestion per contact, the same data gives the same list (whatever
+order it comes in), and the future does not leak into a replayed day.
+"""
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+from hypothesis import given, settings as hsettings, strategies as st
+
+from crm import cadence, settings
+from crm.cadence import Application, Contact, Offer, Round, Touch
+from crm.cadence_rules import keep_warm_interval
+
+DAY0 = date(2026, 3, 2)
+ROLES = ("recruiter", "interviewer", "hiring-manager", "referrer", "mentor", "peer", "other", "other")
+KINDS = ("thank-you", "status-check", "check-in", "value-offer", "congratulate", "introduction",
+         "feedback-request", "connect", "meeting", "call", "message", "note")
+INTERESTS = ("go", "rust", "sql", "ml")
+SETTINGS = dict(max_examples=60, deadline=None)
+
+
+def day(n: int) -> date:
+    return DAY0 + timedelta(days=n)
+
+
+@st.composite
+def histories(draw):
+    n_contacts = draw(st.integers(1, 8))
+    contacts = []
+    for cid in range(1, n_contacts + 1):
+        contacts.append(Contact(
+            cid,
+            draw(st.sampled_from(["Ann", "Bob", "ann", "Cy", "Dee"])),
+            draw(st.sampled_from([None, "Acme", "Initech"])),
+            draw(st.sampled_from(ROLES)),
+            day(draw(st.integers(-200, 40))),
+            draw(st.one_of(st.none(), st.integers(1, 120))),
+            draw(st.one_of(st.none(), st.builds(day, st.integers(-20, 60)))),
+            draw(st.booleans()) and draw(st.booleans()),
+            frozenset(draw(st.lists(st.sampled_from(INTERESTS), max_size=3))),
+        ))
+    ids = st.integers(1, n_contacts)
+    applications = []
+    for aid in range(1, draw(st.integers(0, 3)) + 1):
+        rounds = tuple(
+            Round(aid * 10 + n, n, day(draw(st.integers(-60, 50))),
+                  draw(st.one_of(st.none(), st.builds(day, st.integers(-60, 60)))),
+                  tuple(dict.fromkeys(draw(st.lists(ids, max_size=3)))))
+            for n in range(1, draw(st.integers(0, 3)) + 1)
+        )
+        outcome = draw(st.sampled_from([None, None, "rejected", "offer", "withdrawn"]))
+        applications.append(Application(
+            aid, "Acme", f"Role {aid}", draw(st.one_of(st.none(), ids)),
+            draw(st.one_of(st.none(), st.builds(day, st.integers(-60, 60)))),
+            outcome, day(draw(st.integers(-30, 60))) if outcome else None, rounds,
+        ))
+    offers = []
+    for oid in range(1, draw(st.integers(0, 4)) + 1):
+        offers.append(Offer(
+            oid, draw(st.sampled_from(["article", "introduction", "congratulation", "event", "resource"])),
+            f"Offer {oid}", "", day(draw(st.integers(-100, 40))),
+            draw(st.one_of(st.none(), ids)), draw(st.one_of(st.none(), ids)),
+            frozenset(draw(st.lists(st.sampled_from(INTERESTS), max_size=2))),
+        ))
+    touches = draw(st.lists(st.builds(
+        Touch, ids, st.builds(day, st.integers(-200, 60)), st.sampled_from(KINDS), st.sampled_from(["out", "in"]),
+        st.one_of(st.none(), st.integers(1, max(len(offers), 1))),
+        st.one_of(st.none(), st.integers(1, max(len(applications), 1))),
+    ), max_size=40))
+    today = day(draw(st.integers(-10, 60)))
+    return contacts, applications, offers, touches, today
+
+
+def run(history, order_seed: int | None = None):
+    contacts, applications, offers, touches, today = history
+    if order_seed is not None:
+        shuffle = random.Random(order_seed).sample
+        contacts, applications, offers, touches = (
+            shuffle(list(x), len(x)) for x in (contacts, applications, offers, touches)
+        )
+    snapshot = cadence.from_log(today, contacts, applications, offers, touches)
+    return cadence.suggest(snapshot, today)
+
+
+@hsettings(**SETTINGS)
+@given(histories(), st.integers(0, 2**32))
+def test_laws_over_random_histories(history, seed):
+    _contacts, _applications, _offers, touches, today = history
+    suggestions = run(history)
+    # Never two for one contact.
+    assert len({s.contact.id for s in suggestions}) == len(suggestions)
+    # The same data gives the same list, whatever order it comes in.
+    assert run(history) == suggestions
+    assert [s.to_json() for s in run(history, seed)] == [s.to_json() for s in suggestions]
+    assert cadence.summarise(touches, today) == cadence.summarise(list(reversed(touches)), today)
+    # Ranked (rule 8).
+    assert [s.rank() for s in suggestions] == sorted(s.rank() for s in suggestions)
+    for s in suggestions:
+        never_needy(s, touches, today)
+        unanswered_doubles(s, touches, today)
+        well_formed(s, today)
+
+
+def never_needy(s: cadence.Suggestion, touches: list[Touch], today: date) -> None:
+    outbound = [t.on for t in touches if t.contact_id == s.contact.id and t.direction == "out"
+                and t.on <= today and t.kind not in settings.NOT_A_TOUCH_KINDS]
+    if s.action not in settings.EVENT_ACTIONS and outbound:
+        assert (today - max(outbound)).days >= settings.MIN_DAYS_BETWEEN_OUTBOUND, s
+
+
+def unanswered_doubles(s: cadence.Suggestion, touches: list[Touch], today: date) -> None:
+    summary = s.contact.touches
+    if s.action not in ("check-in", "value-offer") or summary.last_touch_on is None:
+        return
+    interval = keep_warm_interval(s.contact)
+    unanswered = [t for t in touches if t.contact_id == s.contact.id and t.direction == "out"
+                  and t.kind in settings.KEEP_WARM_KINDS and t.on <= today
+                  and all(i.on < t.on for i in touches if i.contact_id == s.contact.id
+                          and i.direction == "in" and i.on <= today and i.kind not in settings.NOT_A_TOUCH_KINDS)]
+    assert summary.keep_warm_unanswered == (len(unanswered) >= settings.UNANSWERED_KEEP_WARM)
+    if summary.keep_warm_unanswered:
+        interval *= settings.UNANSWERED_INTERVAL_FACTOR
+    assert (today - summary.last_touch_on).days >= interval
+
+
+def well_formed(s: cadence.Suggestion, today: date) -> None:
+    assert s.action in settings.ACTIONS
+    assert s.due <= today and s.overdue_days == (today - s.due).days
+    assert s.reason.endswith(".") and "\n" not in s.reason
+    assert not s.contact.paused
+    assert s.contact.snoozed_until is None or s.contact.snoozed_until <= today
+    assert s.contact.created_on <= today
+    if s.offer is not None:
+        assert s.offer.on <= today
+        if s.action in ("value-offer", "connect"):
+            assert s.offer.id not in s.contact.touches.offers_given
+
+
+@hsettings(**SETTINGS)
+@given(histories(), st.data())
+def test_the_future_does_not_leak_into_a_replayed_day(history, data):
+    contacts, applications, offers, touches, today = history
+    later = data.draw(st.lists(st.builds(
+        Touch, st.integers(1, len(contacts)), st.builds(lambda n: today + timedelta(days=n), st.integers(1, 30)),
+        st.sampled_from(KINDS), st.sampled_from(["out", "in"]),
+    ), max_size=10))
+    assert run((contacts, applications, offers, touches + later, today)) == run(history)

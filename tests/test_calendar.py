@@ -1,0 +1,72 @@
+"""iCalendar output: all-day events, stable UIDs, the reason in the description, safe text."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import vobject
+
+from crm import cadence
+from crm.cadence import Application, Contact, Offer, Suggestion
+from crm.calendar import calendar_bytes, log_command, uid_for
+
+STAMP = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
+ANN = Contact(7, 'Ann "A"; Ng,\nJr', "Acme, Inc")
+APP = Application(3, "Acme, Inc", "SRE")
+OFFER = Offer(11, "article", "Rust; in prod", "https://example.org/rust")
+
+
+def suggestion(action: str, *, offer=None, application=None, due=date(2026, 3, 2)) -> Suggestion:
+    return Suggestion(ANN, action, due, 0, "Why; because, really.", offer, application)
+
+
+def parse(data: bytes):
+    return vobject.readOne(data.decode("utf-8"))
+
+
+def test_one_all_day_event_per_suggestion_with_the_reason():
+    day = date(2026, 3, 4)
+    cal = parse(calendar_bytes([(day, suggestion("status-check", application=APP))], STAMP))
+    [event] = cal.vevent_list
+    assert event.dtstart.value == day and not isinstance(event.dtstart.value, datetime)
+    assert event.dtend.value == date(2026, 3, 5)
+    assert event.summary.value == 'Status check: Ann "A"; Ng,\nJr (Acme, Inc)'
+    assert event.description.value.startswith("Why; because, really.\n")
+    assert "crm log 7 status-check --application 3" in event.description.value
+    assert event.dtstamp.value == STAMP
+    assert event.uid.value == "contact-7-status-check-application-3@cadence.crm"
+
+
+def test_uids_are_stable_and_tell_suggestions_apart():
+    a = suggestion("value-offer", offer=OFFER)
+    b = suggestion("value-offer", offer=OFFER, due=date(2026, 5, 1))
+    assert uid_for(a) == uid_for(b) == "contact-7-value-offer-offer-11@cadence.crm"
+    others = {uid_for(suggestion(action)) for action in ("thank-you", "check-in", "connect")}
+    others.add(uid_for(suggestion("thank-you", application=APP)))
+    assert len(others) == 4 and uid_for(a) not in others
+
+
+def test_same_input_same_bytes_and_crlf_lines():
+    planned = [(date(2026, 3, 2), suggestion("check-in")), (date(2026, 3, 9), suggestion("value-offer", offer=OFFER))]
+    data = calendar_bytes(planned, STAMP)
+    assert data == calendar_bytes(planned, STAMP)
+    assert data.startswith(b"BEGIN:VCALENDAR\r\n") and b"PRODID:-//crm//cadence//EN" in data
+    cal = parse(data)
+    assert [e.url.value for e in cal.vevent_list if hasattr(e, "url")] == ["https://example.org/rust"]
+    assert log_command(planned[1][1]) == "crm log 7 value-offer --offer 11"
+
+
+def test_an_empty_plan_is_a_valid_calendar():
+    cal = parse(calendar_bytes([], datetime(2026, 3, 2, 9, 30)))
+    assert not hasattr(cal, "vevent")
+
+
+def test_upcoming_into_a_calendar():
+    ann = Contact(1, "Ann", "Acme", "recruiter", date(2026, 1, 1))
+    snapshot = cadence.from_log(
+        date(2026, 3, 2), [ann],
+        touches=[cadence.Touch(1, date(2026, 1, 10), "message", "in")],
+    )
+    plan = cadence.upcoming(snapshot, date(2026, 3, 2), 14)
+    assert [(day, s.action) for day, s in plan] == [(date(2026, 3, 11), "check-in")]
+    [event] = parse(calendar_bytes(plan, STAMP)).vevent_list
+    assert event.dtstart.value == date(2026, 3, 11)

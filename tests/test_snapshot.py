@@ -1,0 +1,229 @@
+"""The snapshot loader: its SQL summaries equal the plain-Python ones, on random databases.
+
+`crm.cadence.from_log` states what `load_snapshot` returns; each test writes a random history
+through the models, loads it back as of some day, and compares the two whole snapshots.
+"""
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+import pytest
+
+from crm import cadence
+from crm.cadence import Application, Contact, Offer, Round, Touch
+from crm.db import open_database
+from crm.models import (
+    Application as ApplicationRow,
+    Contact as ContactRow,
+    ContactInterest,
+    Interest,
+    InterviewRound,
+    Offer as OfferRow,
+    OfferInterest,
+    Organisation,
+    RoundInterviewer,
+    Touchpoint,
+)
+from crm.snapshot import load_snapshot
+
+DAY0 = date(2026, 3, 2)
+ROLES = ("recruiter", "interviewer", "hiring-manager", "referrer", "mentor", "peer", "other", "other", "other")
+KINDS = ("thank-you", "status-check", "check-in", "value-offer", "congratulate", "introduction",
+         "feedback-request", "connect", "meeting", "call", "message", "note")
+INTERESTS = ("go", "Rust", "sql", "ml", "design")
+
+
+def d(n: int) -> date:
+    return DAY0 + timedelta(days=n)
+
+
+@pytest.fixture
+def db(tmp_path):
+    database_ = open_database(tmp_path / "t.db")
+    yield database_
+    database_.close()
+
+
+def when(rng: random.Random, day: date) -> str:
+    """A stored date or date-time: both forms occur in real logs."""
+    if rng.random() < 0.4:
+        return f"{day.isoformat()}T{rng.randrange(24):02d}:{rng.randrange(60):02d}" + (":07" if rng.random() < 0.3 else "")
+    return day.isoformat()
+
+
+def random_history(rng: random.Random):
+    """Random values for the engine, and the same history written to the database."""
+    orgs = {name: Organisation.get_or_create(name=name, defaults={"name_key": name.lower()})[0]
+            for name in ("Acme", "Initech", "Globex")}
+    interests = {name: Interest.get_or_create(name=name)[0] for name in INTERESTS}
+    contacts = []
+    for n in range(rng.randrange(5, 25)):
+        org = rng.choice([None, "Acme", "Initech"])
+        created = d(rng.randrange(-300, 30))
+        contact = Contact(
+            0, f"Person {n}", org, rng.choice(ROLES), created,
+            rng.choice([None, None, None, 14, 45]),
+            rng.choice([None, None, d(rng.randrange(-30, 30))]),
+            rng.random() < 0.1,
+            frozenset(rng.sample(INTERESTS, rng.randrange(0, 3))),
+        )
+        row = ContactRow.create(
+            display_name=contact.name, name_key=contact.name.lower(),
+            organisation=orgs[org] if org else None, role=contact.role,
+            created_at=f"{created.isoformat()}T{rng.randrange(24):02d}:00:00", updated_at="2026-01-01T00:00:00",
+            cadence_days=contact.cadence_days, snoozed_until=contact.snoozed_until, paused=contact.paused,
+        )
+        for name in contact.interests:
+            ContactInterest.create(contact=row, interest=interests[name])
+        contacts.append(Contact(row.id, *[getattr(contact, f) for f in (
+            "name", "org", "role", "created_on", "cadence_days", "snoozed_until", "paused", "interests")]))
+    ids = [c.id for c in contacts]
+
+    applications = []
+    for n in range(rng.randrange(0, 4)):
+        outcome = rng.choice([None, None, "rejected", "offer", "withdrawn"])
+        recruiter = rng.choice([None] + ids)
+        row = ApplicationRow.create(
+            organisation=orgs[rng.choice(list(orgs))], position=f"Role {n}", recruiter=recruiter,
+            reply_by=rng.choice([None, d(rng.randrange(-40, 40))]), outcome=outcome,
+            outcome_on=d(rng.randrange(-40, 40)) if outcome and rng.random() < 0.9 else None,
+            created_at="2025-12-01T00:00:00",
+        )
+        rounds = []
+        for number in range(1, rng.randrange(1, 4)):
+            on = d(rng.randrange(-60, 30))
+            round_row = InterviewRound.create(application=row, number=number, on=when(rng, on),
+                                              reply_by=rng.choice([None, on + timedelta(days=7)]))
+            people = tuple(dict.fromkeys(rng.choice(ids) for _ in range(rng.randrange(0, 4))))
+            for cid in people:
+                RoundInterviewer.create(round=round_row, contact=cid)
+            rounds.append(Round(round_row.id, number, on, round_row.reply_by, people))
+        applications.append(Application(row.id, row.organisation.name, row.position, recruiter, row.reply_by,
+                                        outcome, row.outcome_on, tuple(rounds)))
+
+    offers = []
+    for n in range(rng.randrange(0, 6)):
+        kind = rng.choice(["article", "introduction", "congratulation", "event", "resource"])
+        on = d(rng.randrange(-100, 20))
+        row = OfferRow.create(
+            kind=kind, title=f"Offer {n}", url=f"https://example.org/{n}", on=on,
+            for_contact=rng.choice([None, None] + ids), introduce=rng.choice([None, None] + ids),
+            created_at="2026-01-01T00:00:00",
+        )
+        names = frozenset(rng.sample(INTERESTS, rng.randrange(0, 3)))
+        for name in names:
+            OfferInterest.create(offer=row, interest=interests[name])
+        offers.append(Offer(row.id, kind, row.title, row.url, on, row.for_contact_id, row.introduce_id, names))
+
+    touches = []
+    for _ in range(rng.randrange(0, 120)):
+        on = d(rng.randrange(-200, 30))
+        touch = Touch(
+            rng.choice(ids), on, rng.choice(KINDS), rng.choice(["out", "out", "in"]),
+            rng.choice([None] * 4 + [o.id for o in offers]),
+            rng.choice([None] * 3 + [a.id for a in applications]),
+        )
+        Touchpoint.create(contact=touch.contact_id, on=when(rng, on), kind=touch.kind, direction=touch.direction,
+                          offer=touch.offer_id, application=touch.application_id, created_at="2026-01-01T00:00:00")
+        touches.append(touch)
+    return contacts, applications, offers, touches
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_sql_snapshot_equals_the_plain_one(db, seed):
+    rng = random.Random(seed)
+    with db.atomic():
+        contacts, applications, offers, touches = random_history(rng)
+    for _ in range(4):
+        as_of = d(rng.randrange(-60, 40))
+        horizon = rng.choice([None, as_of + timedelta(days=rng.randrange(0, 30))])
+        expected = cadence.from_log(as_of, contacts, applications, offers, touches, horizon)
+        loaded = load_snapshot(as_of, horizon)
+        assert loaded.contacts == expected.contacts
+        assert loaded.applications == expected.applications
+        assert loaded.offers == expected.offers
+        assert loaded.touches == expected.touches
+        assert loaded == expected
+        if horizon is None:
+            assert cadence.suggest(loaded, as_of) == cadence.suggest(expected, as_of)
+
+
+def test_the_same_after_analyze(db):
+    """ANALYZE changes the planner's choices (the INDEXED BY and unary + exist for this)."""
+    rng = random.Random(99)
+    with db.atomic():
+        contacts, applications, offers, touches = random_history(rng)
+    db.execute_sql("ANALYZE")
+    for n in (-30, 0, 25):
+        assert load_snapshot(d(n)) == cadence.from_log(d(n), contacts, applications, offers, touches)
+
+
+def test_a_fixed_number_of_queries_whatever_the_size(db, monkeypatch):
+    rng = random.Random(5)
+    with db.atomic():
+        random_history(rng)
+    calls = []
+    real = db.execute_sql
+
+    def counting(sql, params=None, *args, **kwargs):
+        calls.append(sql)
+        return real(sql, params, *args, **kwargs)
+
+    monkeypatch.setattr(db, "execute_sql", counting)
+    load_snapshot(DAY0)
+    small = len(calls)
+    with db.atomic():
+        random_history(rng)
+        random_history(rng)
+    calls.clear()
+    load_snapshot(DAY0)
+    assert len(calls) == small <= 10
+
+
+def test_the_issue_story_through_the_database(db):
+    orgs = Organisation.create(name="Acme", name_key="acme")
+    rita = ContactRow.create(display_name="Rita", name_key="rita", organisation=orgs, role="recruiter",
+                             created_at="2026-01-01T09:00:00", updated_at="2026-01-01T09:00:00")
+    ivan = ContactRow.create(display_name="Ivan", name_key="ivan", organisation=orgs,
+                             created_at="2026-01-01T09:00:00", updated_at="2026-01-01T09:00:00")
+    app = ApplicationRow.create(organisation=orgs, position="Data Engineer", recruiter=rita,
+                                created_at="2026-02-01T09:00:00")
+    round_ = InterviewRound.create(application=app, number=1, on="2026-03-02T14:00", reply_by=d(7))
+    RoundInterviewer.create(round=round_, contact=ivan)
+
+    def log(who, day, kind, direction="out"):
+        Touchpoint.create(contact=who, on=f"{d(day).isoformat()}T18:30", kind=kind, direction=direction,
+                          created_at="2026-03-02T18:30:00")
+
+    def due(day):
+        return [(s.action, s.contact.name) for s in cadence.suggest(load_snapshot(d(day)), d(day))]
+
+    log(rita, -20, "call", "in")
+    assert due(0) == [("thank-you", "Ivan")]
+    log(ivan, 0, "thank-you")
+    assert due(1) == [("connect", "Ivan"), ("connect", "Rita")]
+    log(ivan, 1, "connect")
+    log(rita, 1, "connect")
+    assert due(8) == [("status-check", "Rita")]
+    log(rita, 8, "status-check")
+    assert due(21) == [] and due(22) == [("status-check", "Rita")]
+    log(rita, 22, "status-check")
+    app.outcome, app.outcome_on = "rejected", d(30)
+    app.save()
+    assert due(30) == [("feedback-request", "Rita")]
+    assert due(29) == []  # as of day 29 the rejection has not happened
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_around_one_contact_gives_that_contacts_suggestions(db, seed):
+    rng = random.Random(100 + seed)
+    with db.atomic():
+        contacts, _applications, _offers, _touches = random_history(rng)
+    for _ in range(3):
+        as_of = d(rng.randrange(-30, 30))
+        full = load_snapshot(as_of, as_of + timedelta(days=20))
+        for contact in contacts:
+            mine = load_snapshot(as_of, as_of + timedelta(days=20), around=contact.id)
+            assert len(mine.contacts) <= len(full.contacts)
+            assert cadence.next_for(mine, contact.id, as_of, 21) == cadence.next_for(full, contact.id, as_of, 21)
