@@ -187,7 +187,7 @@ def resolve_application(query: str) -> Application:
     text = query.strip()
     if not text:
         raise InvalidInput("an application is needed (an id or an organisation name)")
-    if text.lstrip("#").isdigit():
+    if text.lstrip("#").isdecimal():  # not isdigit(): "³" is a digit int() refuses
         number = parse_id(text, "an application id")
         application = Application.get_or_none(Application.id == number)
         if application is None:

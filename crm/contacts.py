@@ -343,7 +343,7 @@ def resolve_contact(query: str) -> Contact:
     text = query.strip()
     if not text:
         raise InvalidInput("a contact is needed (an id, an email address or a name)")
-    if text.lstrip("#").isdigit():
+    if text.lstrip("#").isdecimal():  # not isdigit(): "³" is a digit int() refuses
         number = int(text.lstrip("#"))
         contact = Contact.get_or_none(Contact.id == number) if number < 2**63 else None
         if contact is None:

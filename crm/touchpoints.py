@@ -33,7 +33,7 @@ def choose(value: str, choices: Sequence[str], what: str) -> str:
 def parse_id(text: str, what: str) -> int:
     """'12' or '#12' -> 12; anything else is bad input."""
     value = text.strip().lstrip("#")
-    if not value.isdigit() or int(value) >= 2**63:
+    if not value.isdecimal() or int(value) >= 2**63:  # not isdigit(): "³" is a digit int() refuses
         raise InvalidInput(f"{what} must be a number, not {text!r}")
     return int(value)
 

@@ -88,6 +88,11 @@ class CrmGroup(click.Group):
         except Exception as exc:  # a bug: still one line, never a traceback in front of a user
             if os.environ.get("CRM_DEBUG"):
                 raise
+            if isinstance(exc, OverflowError):  # a huge --days or id, a date past year 9999
+                fail("a number or date given is out of range", InvalidInput.exit_code)
+            if isinstance(exc, UnicodeEncodeError) and "surrogate" in exc.reason:
+                # Bytes in argv that are not UTF-8 reach Python as lone surrogates; SQLite refuses them.
+                fail("an argument is not valid UTF-8 text (is the terminal's encoding UTF-8?)", InvalidInput.exit_code)
             fail(f"internal error ({type(exc).__name__}: {exc}); run with CRM_DEBUG=1 for details", INTERNAL_ERROR_EXIT)
         finally:
             app = ctx.find_object(App)

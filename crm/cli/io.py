@@ -125,10 +125,15 @@ def export(app, fmt, vcard_version, output, role, interest, org):
 
         chunks = iter([to_json([card_json(cid, card) for cid, card in rows]) + "\n"])
     if output is None or str(output) == "-":
+        if _stdout_is_terminal():  # shown rather than piped: escape what a terminal would act on
+            chunks = (clean(chunk.replace("\r\n", "\n"), keep_newlines=True) for chunk in chunks)
         for chunk in chunks:
             click.echo(chunk, nl=False)
     else:
         from crm.files import atomic_write
+        from crm.safety import check_export_target
+
+        check_export_target(output, app.db_path)
 
         try:
             atomic_write(output, chunks)
@@ -137,6 +142,10 @@ def export(app, fmt, vcard_version, output, role, interest, org):
 
             raise FormatError(f"cannot write {output}: {exc.strerror}") from None
         click.echo(f"Wrote {output}.", err=True)
+
+
+def _stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
 
 
 def card_json(contact_id: int, card) -> dict:

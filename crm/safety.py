@@ -1,0 +1,624 @@
+"""Keeping the data safe: online backup, validated restore, and the health check.
+
+Backup and restore copy pages with SQLite's online backup API, never with a file copy: a copy
+taken while another `crm` process writes is still one consistent snapshot, and a restore into
+a database other processes have open is one write transaction they see whole or not at all.
+
+Nothing here prints or reads the clock: callers pass the timestamp used in file names and
+turn the returned values into output.
+"""
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Callable, Iterator
+
+from crm.db import BUSY_TIMEOUT_SECONDS, SQLITE_MAGIC, check_sqlite_file, create_private_file
+from crm.errors import InvalidInput, StorageError
+from crm.migrations import LATEST_VERSION, MIGRATIONS
+
+_CREATE_TABLE = re.compile(r"CREATE TABLE (\w+)", re.IGNORECASE)
+
+
+# ---- opening files without changing them -------------------------------------------------------
+
+
+def open_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection: never creates the file, never writes to it."""
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+    return conn
+
+
+def _writable(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+    return conn
+
+
+def _is_sqlite(path: Path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(16) == SQLITE_MAGIC
+    except OSError:
+        return False
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _private_temp(directory: Path, name: str, purpose: str) -> Path:
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.{purpose}-", suffix=".tmp", dir=directory)  # mode 0600
+    os.close(fd)
+    return Path(tmp)
+
+
+def _remove_with_sidecars(path: Path) -> None:
+    for candidate in (path, Path(f"{path}-journal"), Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            candidate.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _fsync_file_and_dir(path: Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+    try:
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:
+        pass
+
+
+def integrity_errors(conn: sqlite3.Connection) -> list[str]:
+    """SQLite's own `PRAGMA integrity_check`: [] when the file is sound."""
+    try:
+        rows = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+    except sqlite3.DatabaseError as exc:  # too damaged to check at all ("database disk image is malformed")
+        return [str(exc)]
+    return [] if rows == ["ok"] else rows
+
+
+def _tables(conn: sqlite3.Connection) -> set[str]:
+    return {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def _version(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT MAX(version) FROM schema_migration").fetchone()[0] or 0
+
+
+def _count(conn: sqlite3.Connection, table: str) -> int:
+    return conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+
+
+def _finish_copy(conn: sqlite3.Connection) -> None:
+    """Make a freshly copied database one self-contained file (no -wal beside it)."""
+    conn.execute("PRAGMA journal_mode = DELETE")
+
+
+# ---- backup ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BackupResult:
+    path: Path
+    size: int
+    schema_version: int
+    contacts: int
+    integrity_errors: tuple[str, ...] = ()
+
+
+def backup_target(target: Path, stamp: str) -> Path:
+    """Where `crm backup TARGET` writes: TARGET itself, or a dated file inside a folder."""
+    if target.is_dir():
+        return target / f"crm-{stamp.replace(':', '-')}.db"
+    return target
+
+
+def backup_database(source: Path, target: Path) -> BackupResult:
+    """Copy the database at `source` to `target` (mode 0600), safe while others write to it.
+
+    The copy is written to a temporary file in the target's folder and renamed into place, so
+    an interrupted backup never leaves a half-written file where a good one was. An existing
+    target is replaced only if it is itself a crm database (or empty): a backup never
+    overwrites an unrelated file. A source that fails its integrity check is still copied
+    (a damaged database is worth keeping) and the errors are returned.
+    """
+    source, target = Path(source), Path(target)
+    if not source.is_file():
+        raise StorageError(f"no database at {source}")
+    if not _is_sqlite(source):
+        raise StorageError(f"{source} is not a crm database (not an SQLite file)")
+    if _same_file(source, target):
+        raise StorageError("the backup cannot be the database itself; choose another file")
+    if target.is_dir():
+        raise StorageError(f"{target} is a folder")
+    if not target.parent.is_dir():
+        raise StorageError(f"folder {target.parent} does not exist")
+    if target.exists() and target.stat().st_size > 0 and not _is_crm_database(target):
+        raise StorageError(f"{target} exists and is not a crm database; not overwriting it")
+    tmp = _private_temp(target.parent, target.name, "backup")
+    try:
+        src = _writable(source)
+        try:
+            dest = sqlite3.connect(str(tmp), isolation_level=None)
+            try:
+                src.backup(dest)  # one step: a consistent snapshot even while another process writes
+                _finish_copy(dest)
+                errors = integrity_errors(dest)
+                version = contacts = 0
+                if not errors:
+                    tables = _tables(dest)
+                    version = _version(dest) if "schema_migration" in tables else 0
+                    contacts = _count(dest, "contact") if "contact" in tables else 0
+            finally:
+                dest.close()
+        finally:
+            src.close()
+        os.chmod(tmp, 0o600)
+        _fsync_file_and_dir(tmp)
+        os.replace(tmp, target)
+    except sqlite3.Error as exc:
+        _remove_with_sidecars(tmp)
+        raise StorageError(f"backup failed: {exc}") from None
+    except BaseException:
+        _remove_with_sidecars(tmp)
+        raise
+    _fsync_file_and_dir(target)
+    return BackupResult(target, target.stat().st_size, version, contacts, tuple(errors))
+
+
+def _is_crm_database(path: Path) -> bool:
+    if not _is_sqlite(path):
+        return False
+    try:
+        conn = open_read_only(path)
+        try:
+            return "schema_migration" in _tables(conn)
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+
+
+# ---- restore ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    source: Path
+    database: Path
+    kept: Path | None  # where the database that was replaced now lives (None: there was none)
+    schema_version: int
+    contacts: int
+
+
+def _tables_of_version(version: int) -> set[str]:
+    names: set[str] = set()
+    for migration in MIGRATIONS:
+        if migration.version <= version:
+            for statement in migration.statements:
+                names.update(_CREATE_TABLE.findall(statement))
+    return names
+
+
+def validate_copy(conn: sqlite3.Connection, label: str) -> tuple[int, int]:
+    """Refuse what is not a sound crm database this version understands. Returns (version, contacts)."""
+    errors = integrity_errors(conn)
+    if errors:
+        raise StorageError(f"{label} fails SQLite's integrity check ({errors[0]}); not restoring it")
+    tables = _tables(conn)
+    if "schema_migration" not in tables:
+        raise StorageError(f"{label} is not a crm database (SQLite, but without crm's schema)")
+    try:
+        version = _version(conn)
+    except sqlite3.Error as exc:
+        raise StorageError(f"{label} is not a crm database ({exc})") from None
+    if not isinstance(version, int) or version < 1:
+        raise StorageError(f"{label} is not a crm database (it records no schema version)")
+    if version > LATEST_VERSION:
+        raise StorageError(
+            f"{label} has schema v{version}, newer than this crm understands (v{LATEST_VERSION}); upgrade crm first"
+        )
+    missing = sorted(_tables_of_version(version) - tables)
+    if missing:
+        raise StorageError(f"{label} claims schema v{version} but lacks the table(s) {', '.join(missing)}")
+    return version, _count(conn, "contact")
+
+
+def _free_name(path: Path, suffix: str) -> Path:
+    candidate = path.with_name(f"{path.name}.{suffix}.bak")
+    n = 1
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.name}.{suffix}.{n}.bak")
+    return candidate
+
+
+def restore_database(database: Path, source: Path, stamp: str) -> RestoreResult:
+    """Replace the database at `database` with the crm database in `source`.
+
+    `source` is checked first (SQLite, integrity check passes, crm's schema_migration table and
+    the tables its version implies, a version this crm knows); anything else is refused and
+    nothing changes. The current database is then saved next to itself as
+    `crm.db.pre-restore-STAMP.bak` (0600) and the restored pages are written into it in one
+    transaction. A restored database of an older schema is migrated by the next command.
+    """
+    database, source = Path(database), Path(source)
+    if not source.exists():
+        raise StorageError(f"no such file: {source}")
+    if not source.is_file():
+        raise StorageError(f"{source} is not a file")
+    if _same_file(source, database):
+        raise StorageError(f"{source} is the database itself; nothing to restore")
+    if source.stat().st_size == 0:
+        raise StorageError(f"{source} is empty, not a crm database")
+    if not _is_sqlite(source):
+        raise StorageError(f"{source} is not a crm database (not an SQLite file)")
+    if database.is_dir():
+        raise StorageError(f"{database} is a folder, not a database file")
+    directory = database.parent
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise StorageError(f"cannot create {directory}: {exc.strerror}") from None
+    tmp = _private_temp(directory, database.name, "restore")
+    try:
+        version, contacts = _stage(source, tmp, database)
+        kept = _swap_in(tmp, database, stamp)
+    finally:
+        _remove_with_sidecars(tmp)
+    return RestoreResult(source, database, kept, version, contacts)
+
+
+def _stage(source: Path, tmp: Path, database: Path) -> tuple[int, int]:
+    """Copy `source` into `tmp`, validate the copy, and give it the live database's page size."""
+    try:
+        src = open_read_only(source)
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot open {source}: {exc}") from None
+    try:
+        staged = sqlite3.connect(str(tmp), isolation_level=None)
+        try:
+            try:
+                src.backup(staged)
+                _finish_copy(staged)
+            except sqlite3.Error as exc:
+                raise StorageError(f"{source} is not a crm database ({exc})") from None
+            version, contacts = validate_copy(staged, str(source))
+            live_page_size = _page_size(database)
+            if live_page_size and staged.execute("PRAGMA page_size").fetchone()[0] != live_page_size:
+                # A database in WAL mode cannot change its page size, so the copy adapts instead.
+                staged.execute(f"PRAGMA page_size = {live_page_size}")
+                staged.execute("VACUUM")
+        finally:
+            staged.close()
+    finally:
+        src.close()
+    return version, contacts
+
+
+def _page_size(database: Path) -> int | None:
+    if not _is_sqlite(database):
+        return None
+    try:
+        conn = open_read_only(database)
+        try:
+            return conn.execute("PRAGMA page_size").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+
+
+def _live_is_sound(database: Path) -> bool:
+    if not _is_sqlite(database):
+        return False
+    try:
+        conn = open_read_only(database)
+        try:
+            return not integrity_errors(conn)
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+
+
+def _swap_in(tmp: Path, database: Path, stamp: str) -> Path | None:
+    """Put the staged copy in place, keeping what was there. Returns where it was kept."""
+    suffix = f"pre-restore-{stamp.replace(':', '-')}"
+    if not database.exists() or database.stat().st_size == 0:
+        _remove_with_sidecars(database)  # an empty file (or a stray -wal) holds nothing to keep
+        os.replace(tmp, database)
+        _fsync_file_and_dir(database)
+        return None
+    kept = _free_name(database, suffix)
+    if _live_is_sound(database):
+        # Keep a consistent copy, then write the restored pages into the live file: other crm
+        # processes that have it open see the old database or the restored one, never a mix.
+        create_private_file(kept)
+        live = _writable(database)
+        try:
+            keep = sqlite3.connect(str(kept), isolation_level=None)
+            try:
+                live.backup(keep)
+                _finish_copy(keep)
+            finally:
+                keep.close()
+            _fsync_file_and_dir(kept)
+            staged = sqlite3.connect(str(tmp), isolation_level=None)
+            try:
+                staged.backup(live)
+            finally:
+                staged.close()
+        except sqlite3.Error as exc:
+            raise StorageError(f"restore failed, the current database is unchanged: {exc}") from None
+        finally:
+            live.close()
+        return kept
+    # The current file is damaged or not SQLite at all: move it aside whole, with its -wal.
+    os.replace(database, kept)
+    wal = Path(f"{database}-wal")
+    if wal.exists():
+        os.replace(wal, Path(f"{kept}-wal"))
+    _remove_with_sidecars(Path(f"{database}-shm"))
+    os.chmod(kept, 0o600)
+    os.replace(tmp, database)
+    _fsync_file_and_dir(database)
+    return kept
+
+
+# ---- exports ---------------------------------------------------------------------------------------
+
+
+def check_export_target(output: Path, database: Path) -> None:
+    """Refuse to write an export over the database, its -wal/-shm, or any SQLite file (a backup):
+    `crm export -o crm.db` must not turn years of data into a vCard file."""
+    output = Path(output)
+    if not output.exists():
+        return
+    for protected in (database, Path(f"{database}-wal"), Path(f"{database}-shm"), Path(f"{database}-journal")):
+        if _same_file(output, protected):
+            raise InvalidInput(f"{output} is the crm database; an export cannot be written over it")
+    if _is_sqlite(output):
+        raise InvalidInput(f"{output} is an SQLite database (a backup?); an export will not overwrite it")
+
+
+# ---- check -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong, in plain words. `check` is a stable code a script can match on."""
+
+    check: str
+    table: str
+    id: int | None
+    message: str
+
+    def as_json(self) -> dict:
+        return {"check": self.check, "table": self.table, "id": self.id, "message": self.message}
+
+
+@dataclass
+class CheckReport:
+    database: str
+    schema_version: int | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_json(self) -> dict:
+        return {
+            "database": self.database,
+            "ok": self.ok,
+            "schema_version": self.schema_version,
+            "counts": self.counts,
+            "problems": [p.as_json() for p in self.problems],
+        }
+
+
+# The checks `crm check` runs, in the order it reports them (codes are part of the JSON shape).
+CHECKS = {
+    "integrity": "SQLite integrity check",
+    "foreign-key": "rows pointing at a row that does not exist",
+    "contact-without-name": "contacts without a name",
+    "contact-name-key": "contacts whose search key does not match their name",
+    "contact-bad-birthday": "birthdays that are not a date",
+    "contact-bad-date": "snooze dates that are not a date",
+    "method-empty": "emails, phones or URLs with an empty value",
+    "method-norm": "emails, phones or URLs whose stored normalised form does not match the value",
+    "organisation-without-name": "organisations without a name",
+    "touchpoint-bad-date": "touchpoints dated in an impossible format",
+    "touchpoint-without-kind": "touchpoints without a kind",
+    "application-without-organisation": "applications without an organisation",
+    "application-bad-date": "application dates that are not a date",
+    "round-bad-date": "interview rounds dated in an impossible format",
+    "round-without-interviewers": "interview rounds with no interviewers",
+    "offer-bad-date": "offers dated in an impossible format",
+}
+
+COUNTED = ("contact", "organisation", "touchpoint", "application", "interview_round", "offer")
+_WHEN = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?")
+
+
+def valid_when(value: object) -> bool:
+    """'YYYY-MM-DD' or 'YYYY-MM-DDTHH:MM[:SS]' naming a real day and time."""
+    if not isinstance(value, str) or not _WHEN.fullmatch(value):
+        return False
+    try:
+        if len(value) == 10:
+            date.fromisoformat(value)
+        else:
+            datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def valid_date(value: object) -> bool:
+    return value is None or (isinstance(value, str) and len(value) == 10 and valid_when(value))
+
+
+def _show(value: object, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 4] + "...'"
+
+
+def check_database(path: Path, open_migrated: Callable[[], sqlite3.Connection]) -> CheckReport:
+    """Check the database at `path`: first the file itself, read-only; then, only if it is sound,
+    the data on the connection `open_migrated` returns (the database opened, and so upgraded,
+    as every command opens it)."""
+    path = Path(path)
+    if not path.is_file():
+        raise StorageError(f"no database at {path}")
+    check_sqlite_file(path)
+    report = CheckReport(database=str(path))
+    try:
+        raw = open_read_only(path)
+        try:
+            errors = integrity_errors(raw)
+        finally:
+            raw.close()
+    except sqlite3.Error as exc:
+        errors = [str(exc)]
+    report.problems.extend(Problem("integrity", "", None, f"integrity check: {e}") for e in errors)
+    if report.ok:
+        check_consistency(open_migrated(), report)
+    return report
+
+
+def check_consistency(conn: sqlite3.Connection, report: CheckReport) -> CheckReport:
+    """Step two, on a sound database of the current schema: foreign keys and the data's own rules."""
+    report.schema_version = _version(conn)
+    report.counts = {table: _count(conn, table) for table in COUNTED}
+    report.problems.extend(_foreign_keys(conn))
+    for finder in (_contacts, _methods, _organisations, _touchpoints, _applications, _rounds, _offers):
+        report.problems.extend(finder(conn))
+    return report
+
+
+def _foreign_keys(conn: sqlite3.Connection) -> Iterator[Problem]:
+    references = {}
+    for table in sorted(_tables(conn)):
+        for row in conn.execute(f"PRAGMA foreign_key_list({table})"):
+            references[(table, row[0])] = (row[3], row[2])  # (column, parent table)
+    for table, rowid, parent, fkid in conn.execute("PRAGMA foreign_key_check").fetchall():
+        column, _ = references.get((table, fkid), ("?", parent))
+        if (table, column) == ("application", "organisation_id"):
+            continue  # reported in plainer words as application-without-organisation
+        value = None
+        if rowid is not None and column != "?":
+            value = conn.execute(f'SELECT "{column}" FROM "{table}" WHERE rowid = ?', (rowid,)).fetchone()
+        what = f"{parent} #{value[0]}" if value else f"a {parent}"
+        yield Problem("foreign-key", table, rowid, f"{table} #{rowid} refers to {what}, which does not exist")
+
+
+def _contacts(conn: sqlite3.Connection) -> Iterator[Problem]:
+    from crm.text import fold
+
+    for cid, name, key, year, month, day, snoozed in conn.execute(
+        "SELECT id, display_name, name_key, bday_year, bday_month, bday_day, snoozed_until FROM contact ORDER BY id"
+    ):
+        if not isinstance(name, str) or not name.strip():
+            yield Problem("contact-without-name", "contact", cid,
+                          f"contact #{cid} has no name (give it one: crm edit {cid} --name NAME)")
+        elif key != fold(name):
+            yield Problem("contact-name-key", "contact", cid,
+                          f"contact #{cid}: search key {_show(key)} does not match the name {_show(name)}")
+        if month is not None or day is not None:
+            try:
+                date(year if isinstance(year, int) and year > 0 else 2000, month, day)
+            except (TypeError, ValueError):
+                yield Problem("contact-bad-birthday", "contact", cid,
+                              f"contact #{cid}: birthday {year}-{month}-{day} is not a date")
+        if not valid_date(snoozed):
+            yield Problem("contact-bad-date", "contact", cid,
+                          f"contact #{cid}: snoozed until {_show(snoozed)}, which is not a date")
+
+
+def _methods(conn: sqlite3.Connection) -> Iterator[Problem]:
+    from crm.contacts import norm_for
+
+    for mid, cid, medium, value, norm in conn.execute(
+        "SELECT id, contact_id, medium, value, norm FROM contact_method ORDER BY contact_id, id"
+    ):
+        if not isinstance(value, str) or not value.strip():
+            yield Problem("method-empty", "contact_method", mid, f"contact #{cid} has an empty {medium}")
+            continue
+        expected = norm_for(medium, value)
+        if norm != expected:
+            yield Problem("method-norm", "contact_method", mid,
+                          f"contact #{cid}: {medium} {_show(value)} is stored as {_show(norm)}, expected "
+                          f"{_show(expected)} (look-ups by {medium} will miss it)")
+
+
+def _organisations(conn: sqlite3.Connection) -> Iterator[Problem]:
+    for oid, name in conn.execute("SELECT id, name FROM organisation ORDER BY id"):
+        if not isinstance(name, str) or not name.strip():
+            yield Problem("organisation-without-name", "organisation", oid, f"organisation #{oid} has no name")
+
+
+def _touchpoints(conn: sqlite3.Connection) -> Iterator[Problem]:
+    for tid, cid, on, kind in conn.execute('SELECT id, contact_id, "on", kind FROM touchpoint ORDER BY id'):
+        if not valid_when(on):
+            yield Problem("touchpoint-bad-date", "touchpoint", tid,
+                          f"touchpoint #{tid} (contact #{cid}) is dated {_show(on)}, which is not a date")
+        if not isinstance(kind, str) or not kind.strip():
+            yield Problem("touchpoint-without-kind", "touchpoint", tid,
+                          f"touchpoint #{tid} (contact #{cid}) has no kind")
+
+
+def _applications(conn: sqlite3.Connection) -> Iterator[Problem]:
+    for aid, position, oid, org, reply_by, outcome_on in conn.execute(
+        "SELECT a.id, a.position, a.organisation_id, o.id, a.reply_by, a.outcome_on"
+        " FROM application a LEFT JOIN organisation o ON o.id = a.organisation_id ORDER BY a.id"
+    ):
+        if org is None:
+            gone = f" (organisation #{oid} does not exist)" if oid is not None else ""
+            yield Problem("application-without-organisation", "application", aid,
+                          f"application #{aid} ({_show(position)}) has no organisation{gone}")
+        for label, value in (("reply-by date", reply_by), ("outcome date", outcome_on)):
+            if not valid_date(value):
+                yield Problem("application-bad-date", "application", aid,
+                              f"application #{aid}: {label} {_show(value)} is not a date")
+
+
+def _rounds(conn: sqlite3.Connection) -> Iterator[Problem]:
+    for rid, aid, number, on, reply_by, interviewers in conn.execute(
+        'SELECT r.id, r.application_id, r.number, r."on", r.reply_by,'
+        " (SELECT COUNT(*) FROM round_interviewer ri WHERE ri.round_id = r.id)"
+        " FROM interview_round r ORDER BY r.id"
+    ):
+        where = f"interview round #{rid} (application #{aid}, round {number})"
+        if not valid_when(on):
+            yield Problem("round-bad-date", "interview_round", rid,
+                          f"{where} is dated {_show(on)}, which is not a date")
+        if not valid_date(reply_by):
+            yield Problem("round-bad-date", "interview_round", rid,
+                          f"{where}: reply-by {_show(reply_by)} is not a date")
+        if not interviewers:
+            yield Problem("round-without-interviewers", "interview_round", rid, f"{where} has no interviewers")
+
+
+def _offers(conn: sqlite3.Connection) -> Iterator[Problem]:
+    for oid, title, on in conn.execute('SELECT id, title, "on" FROM offer ORDER BY id'):
+        if on is None or not valid_date(on):
+            yield Problem("offer-bad-date", "offer", oid,
+                          f"offer #{oid} ({_show(title)}) is dated {_show(on)}, which is not a date")
