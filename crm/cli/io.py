@@ -24,8 +24,10 @@ class _Progress:
         self.finish()
         if not self.enabled or len(data) < PROGRESS_MIN_BYTES:
             return None
+        from crm.vcard import count_hint
+
         self.bar = click.progressbar(
-            length=max(1, data.count(b"BEGIN:VCARD") + data.count(b"begin:vcard") or data.count(b"\n")),
+            length=max(1, count_hint(data) or data.count(b"\n")),
             label=clean(path.name), file=sys.stderr, show_pos=True,
         )
         self.bar.__enter__()

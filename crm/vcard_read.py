@@ -1,0 +1,311 @@
+"""vCard reader: bytes in, one `CardResult` per card out, tolerant of what real clients write.
+
+The file is decoded once (see `vcard_text.decode_file`), cut into cards with one regex over
+the text, and each card is parsed line by line: folds, quoted-printable soft breaks and bare
+base64 blocks are joined, each property is decoded (QP, CHARSET, stray bytes) and mapped onto
+`Card` fields, and everything unmapped is kept as one clean content line in `Card.extra`.
+A card that cannot be read becomes a `CardResult` with an error; the others still come out.
+See docs/vcard.md for the mapping and the list of repairs.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterator
+
+from crm import vcard_text as vt
+from crm.card import Card
+from crm.errors import FormatError
+from crm.vcard_props import DROPPED, HANDLERS, CardBuilder
+
+
+@dataclass(frozen=True)
+class CardResult:
+    index: int  # 1-based card number within the file
+    line: int  # 1-based line number where the card starts (its BEGIN line)
+    card: Card | None  # None when the card is broken beyond repair
+    error: str | None  # one plain sentence saying what was wrong, when card is None
+    warnings: tuple[str, ...] = ()  # repairs made, e.g. "line 12: undeclared charset, ..."
+
+
+_BOUNDARY = re.compile(r"^(BEGIN|END)[ \t]*:[ \t]*VCARD[ \t]*$", re.I | re.M)
+_AGENT_OPEN = re.compile(r"(?:[A-Za-z0-9-]+\.)?AGENT\b[^:]*:\s*\Z", re.I)
+_PROPERTY_HINT = re.compile(
+    r"^(?:[A-Za-z0-9-]+\.)?(?:FN|N|EMAIL|TEL|ORG|NICKNAME)[;:]", re.I | re.M
+)
+# A line that starts a new property: stops a quoted-printable soft break from eating it.
+_PROPERTY_START = re.compile(
+    r"(?:[A-Za-z0-9-]+\.)?(?:BEGIN|END|VERSION|FN|N|NICKNAME|PHOTO|BDAY|ADR|LABEL|TEL|EMAIL"
+    r"|MAILER|TZ|GEO|TITLE|ROLE|LOGO|AGENT|ORG|CATEGORIES|NOTE|PRODID|REV|SORT-STRING|SOUND"
+    r"|UID|URL|CLASS|KEY|IMPP|X-[A-Za-z0-9-]+)[;:]",
+    re.I,
+)
+_NAME = re.compile(r"[A-Za-z0-9-]+\Z")
+_B64_LINE = re.compile(r"[ \t]*[A-Za-z0-9+/=]+[ \t]*\Z")
+
+
+def read_cards(data: bytes) -> Iterator[CardResult]:
+    """Read every card in `data`. Raises FormatError at once (before the first card) when
+    the bytes are not vCard at all; after that, problems become per-card errors/warnings."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError("read_cards() needs bytes")
+    data = bytes(data)
+    if not data.strip():
+        raise FormatError("The file is empty.")
+    decoded = vt.decode_file(data)
+    text = decoded.text
+    if _BOUNDARY.search(text) is None and _PROPERTY_HINT.search(text) is None:
+        if _looks_binary(text):
+            raise FormatError("The file is binary data, not a vCard (.vcf) text file.")
+        raise FormatError("No vCard data found: the file has no BEGIN:VCARD line.")
+    if "\x00" in text:
+        decoded.text = text = text.replace("\x00", "")
+        decoded.notes.append("NUL bytes removed")
+    return _read(decoded)
+
+
+def count_hint(data: bytes) -> int:
+    """Cheap estimate of the number of cards (BEGIN:VCARD lines), for a progress bar."""
+    data = bytes(data)
+    marker = "BEGIN:VCARD"
+    if data.startswith(b"\xff\xfe") or data[1:2] == b"\x00":
+        return data.upper().count(marker.encode("utf-16-le"))
+    if data.startswith(b"\xfe\xff") or data[:1] == b"\x00":
+        return data.upper().count(marker.encode("utf-16-be"))
+    return data.upper().count(marker.encode())
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:4096]
+    odd = sum(1 for char in sample if (char < " " and char not in "\n\t") or "\udc80" <= char <= "\udcff")
+    return odd > len(sample) // 20
+
+
+def _read(decoded: vt.DecodedFile) -> Iterator[CardResult]:
+    index = 0
+    for begin_line, body_line, start, end, notes in _segments(decoded.text):
+        index += 1
+        warnings: list[str] = list(decoded.notes) + notes if index == 1 else list(notes)
+        lines = decoded.text[start:end].split("\n")
+        try:
+            card = _parse_card(lines, body_line, decoded, warnings)
+        except _Broken as broken:
+            yield CardResult(index, begin_line, None, broken.message, tuple(warnings))
+            continue
+        except Exception as exc:  # noqa: BLE001 - one bad card must not stop the import
+            message = f"The card could not be read (internal error: {type(exc).__name__}: {exc})."
+            yield CardResult(index, begin_line, None, message, tuple(warnings))
+            continue
+        yield CardResult(index, begin_line, card, None, tuple(warnings))
+
+
+def _segments(text: str) -> Iterator[tuple[int, int, int, int, list[str]]]:
+    """Yield (line of BEGIN, line of the first body line, body start, body end, notes) for
+    each card, in order.
+
+    A BEGIN inside a card starts a new card (the previous one lost its END) unless the line
+    before it opens a 2.1 AGENT, in which case it is a nested card and stays in the body.
+    Text outside any BEGIN/END pair that holds vCard properties is a card missing its BEGIN.
+    """
+    counted_pos = 0
+    counted_line = 1
+
+    def line_at(pos: int) -> int:
+        nonlocal counted_pos, counted_line
+        counted_line += text.count("\n", counted_pos, pos)
+        counted_pos = pos
+        return counted_line
+
+    def orphan(start: int, end: int, note: str):
+        if start < end and _PROPERTY_HINT.search(text, start, end):
+            first = start
+            while first < end and text[first] in "\n \t":
+                first += 1
+            line = line_at(first)
+            return (line, line, first, end, [note])
+        return None
+
+    depth = 0
+    gap_start = 0
+    begin_line = 0
+    body_start = 0
+    for match in _BOUNDARY.finditer(text):
+        if match.group(1).upper() == "BEGIN":
+            if depth == 0:
+                found = orphan(gap_start, match.start(), "missing BEGIN:VCARD and END:VCARD")
+                if found:
+                    yield found
+                depth = 1
+                begin_line = line_at(match.start())
+                body_start = match.end() + 1
+                continue
+            line_end = match.start() - 1
+            prev = text[text.rfind("\n", body_start, line_end) + 1:line_end] if line_end > body_start else ""
+            if _AGENT_OPEN.match(prev.strip()):
+                depth += 1
+                continue
+            yield (begin_line, begin_line + 1, body_start, match.start(),
+                   ["missing END:VCARD, card ends at the next BEGIN"])
+            begin_line = line_at(match.start())
+            body_start = match.end() + 1
+            depth = 1
+        elif depth == 0:
+            found = orphan(gap_start, match.start(), "missing BEGIN:VCARD")
+            if found:
+                yield found
+            gap_start = match.end() + 1
+        elif depth == 1:
+            yield (begin_line, begin_line + 1, body_start, match.start(), [])
+            depth = 0
+            gap_start = match.end() + 1
+        else:
+            depth -= 1
+    if depth:
+        yield (begin_line, begin_line + 1, body_start, len(text),
+               ["missing END:VCARD, card ends at the end of the file"])
+    else:
+        found = orphan(gap_start, len(text), "missing BEGIN:VCARD and END:VCARD")
+        if found:
+            yield found
+
+
+class _Broken(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _is_qp(text: str) -> bool:
+    colon = vt.find_value_colon(text)
+    head = text if colon < 0 else text[:colon]
+    return "QUOTED-PRINTABLE" in head.upper()
+
+
+def _join(lines: list[str], i: int, line: str) -> tuple[str, int]:
+    """Join folded continuation lines and quoted-printable soft line breaks (`=` at the end
+    of a line, continued on the next line with or without indentation)."""
+    parts = [line]
+    n = len(lines)
+    qp = None
+    while i < n:
+        nxt = lines[i]
+        last = parts[-1]
+        if nxt and (nxt[0] == " " or nxt[0] == "\t"):
+            if last.endswith("="):
+                if qp is None:
+                    qp = _is_qp("".join(parts))
+                if qp:
+                    parts[-1] = last[:-1]
+            parts.append(nxt[1:])
+            i += 1
+            continue
+        if last.endswith("="):
+            if qp is None:
+                qp = _is_qp("".join(parts))
+            if qp and _PROPERTY_START.match(nxt) is None:
+                parts[-1] = last[:-1]
+                parts.append(nxt)
+                i += 1
+                continue
+        break
+    return "".join(parts), i
+
+
+def _parse_card(lines: list[str], first_lineno: int, decoded: vt.DecodedFile, warnings: list[str]) -> Card:
+    builder = CardBuilder(decoded, warnings)
+    n = len(lines)
+    i = 0
+    properties = 0
+    junk = 0
+    handlers = HANDLERS
+    dirty = decoded.dirty
+    while i < n:
+        line = lines[i]
+        i += 1
+        if not line:
+            continue
+        first = line[0]
+        if first == " " or first == "\t":
+            line = line.strip()  # a continuation with nothing before it to continue
+            if not line:
+                continue
+        elif first == "#":
+            continue
+        lineno = first_lineno + i - 1
+        if i < n and (lines[i][:1] in (" ", "\t") or line[-1] == "="):
+            line, i = _join(lines, i, line)
+        colon = line.find(":")
+        if colon > 0 and line.find('"', 0, colon) >= 0:
+            colon = vt.find_value_colon(line)
+        if colon <= 0:
+            junk += 1
+            builder.warn(lineno, "not a vCard property, ignored")
+            continue
+        head = line[:colon]
+        value = line[colon + 1:]
+        if dirty and not head.isascii() and vt.has_raw_bytes(head):
+            head = vt.bytes_to_text(head.encode("utf-8", "surrogateescape"), None, decoded.fallback,
+                                    lambda msg: builder.warn(lineno, msg))
+            line = head + ":" + value
+        semi = head.find(";")
+        if semi < 0:
+            name = head
+            params = ()
+            rebuild = False
+        else:
+            name = head[:semi]
+            params, rebuild = vt.parse_params(head[semi + 1:])
+        dot = name.rfind(".")
+        group = ""
+        if dot >= 0:
+            group = name[:dot]
+            name = name[dot + 1:]
+        name = name.upper()
+        if params and i < n:
+            nxt = lines[i]
+            if nxt and ":" not in nxt and vt.param(params, "ENCODING").upper() in ("BASE64", "B"):
+                # 2.1 base64 block: continuation lines need not be indented; a blank line ends it
+                block = [value]
+                while i < n and lines[i] and _B64_LINE.match(lines[i]):
+                    block.append(lines[i].strip())
+                    i += 1
+                value = "".join(block)
+        if name == "AGENT" and not value.strip() and i < n and lines[i][:6].upper() == "BEGIN:":
+            nested, i = _nested_card(lines, i)
+            builder.keep(group, name, params, True, "", "", lineno, (nested, True))
+            properties += 1
+            continue
+        handler = handlers.get(name)
+        if handler is None:
+            if name in DROPPED:
+                continue
+            if _NAME.match(name) is None or (group and _NAME.match(group) is None):
+                junk += 1
+                builder.warn(lineno, "not a vCard property, ignored")
+                continue
+            builder.keep(group, name, params, rebuild, value, line, lineno)
+        else:
+            handler(builder, group, name, params, rebuild, value, line, lineno)
+        properties += 1
+    if not properties:
+        if junk:
+            raise _Broken(f"None of the card's lines could be read as vCard properties ({junk} tried).")
+        raise _Broken("The card is empty: it has no properties.")
+    return builder.finish(first_lineno)
+
+
+def _nested_card(lines: list[str], i: int) -> tuple[str, int]:
+    nested: list[str] = []
+    depth = 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        upper = line.strip().upper()
+        if upper.startswith("BEGIN:"):
+            depth += 1
+        elif upper.startswith("END:"):
+            depth -= 1
+        nested.append(line.rstrip())
+        if depth <= 0:
+            break
+    return "\n".join(nested), i
