@@ -28,6 +28,7 @@ from crm.models import (
     RoundInterviewer,
     database,
 )
+from crm.contacts import known_since
 from crm.text import fold
 from crm.touchpoints import choose, parse_id
 
@@ -130,6 +131,7 @@ def record_interview(
         # The recruiter first: someone who is both (a recruiter's screening call) stays a recruiter.
         if recruiter is not None and _promote(recruiter.id, "recruiter", None, now):
             role_changes.append((recruiter.id, "recruiter"))
+        known_since([person.id for person in interviewers] + ([recruiter.id] if recruiter else []), on)
         for person_id in dict.fromkeys(person.id for person in interviewers):
             RoundInterviewer.insert(round=round_, contact=person_id).on_conflict_ignore().execute()
             if _promote(person_id, "interviewer", organisation, now):

@@ -495,6 +495,13 @@ def edit_contact(contact: Contact, changes: ContactChanges, now: str) -> Contact
     return contact
 
 
+def known_since(contact_ids: Iterable[int], on: str) -> None:
+    """A back-dated touch or interview shows the contact was known on `on`: move `created_at`
+    back to that day if it is later, so that replaying that day (`--on`) sees the contact."""
+    day = on[:10] + "T00:00:00"
+    Contact.update(created_at=day).where(Contact.id.in_(list(contact_ids)) & (Contact.created_at > day)).execute()
+
+
 def delete_contact(contact: Contact) -> None:
     with database.atomic():
         contact.delete_instance()  # cascades: methods, interests, extras, touchpoints

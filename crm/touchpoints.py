@@ -10,6 +10,7 @@ import difflib
 from typing import Sequence
 
 from crm.errors import InvalidInput, NotFound
+from crm.contacts import known_since
 from crm.models import Application, Contact, Offer, Touchpoint, database
 
 KINDS = (
@@ -54,6 +55,7 @@ def log_touch(
     kind = choose(kind, KINDS, "kind")
     via = choose(via, CHANNELS, "channel") if via is not None else None
     with database.atomic():
+        known_since([contact.id], on)
         return Touchpoint.create(
             contact=contact,
             on=on,

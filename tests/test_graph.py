@@ -218,13 +218,13 @@ def test_an_org_nobody_works_at(run):
 # ---- show: the whole neighbourhood --------------------------------------------------------------
 
 
-def test_show_has_the_whole_neighbourhood_and_a_null_next_hook(run):
+def test_show_has_the_whole_neighbourhood_and_the_next_touch(run):
     add(run, "Björn Lindqvist", "--org", "Acme Robotics", "--interest", "rust", "--interest", "chess")
     add(run, "Omar Haddad", "--org", "Globex", "--interest", "chess")
     add(run, "Élodie Moreau", "--org", "Acme Robotics", "--interest", "rust")
     run("interview", "bjorn", "--org", "Acme Robotics", "--position", "SRE", "--on", "2026-03-02")
     run("log", "bjorn", "thank-you", "--via", "email", "--on", "2026-03-02T18:00", "--application", "1")
-    profile = json.loads(run("show", "bjorn", "--json").stdout)
+    profile = json.loads(run("show", "bjorn", "--json", "--on", "2026-03-03").stdout)
     for key in ("id", "name", "org", "role", "interests", "emails", "created_at"):  # the existing keys stay
         assert key in profile
     assert profile["applications"] == [
@@ -234,8 +234,11 @@ def test_show_has_the_whole_neighbourhood_and_a_null_next_hook(run):
     assert profile["introductions"] == [
         {"id": 2, "name": "Omar Haddad", "org": "Globex", "shared_interests": ["chess"]}]
     assert profile["offers_given"] == [] and profile["offers_to_give"] == []
-    assert profile["next"] is None
-    text = run("show", "bjorn").stdout
+    # Thanked already; the connect after the interview is the next touch, due the day after it.
+    assert profile["next"]["action"] == "connect" and profile["next"]["on"] == "2026-03-03"
+    assert profile["next"]["contact"]["id"] == 1 and profile["next"]["due"] == "2026-03-03"
+    text = run("show", "bjorn", "--on", "2026-03-03").stdout
+    assert "next       connect on 2026-03-03" in text
     assert "#1 Acme Robotics: SRE  interviewing  (interviewer in round 1)" in text
     assert "thank-you by email, from you [app #1]" in text
     assert "Omar Haddad (#2, Globex)  shares chess" in text

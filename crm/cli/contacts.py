@@ -92,9 +92,10 @@ def list_(app, role, interest, org, as_json):
 
 @cli.command()
 @click.argument("contact")
+@on_option("Show the contact as of this date (its next suggested touch counts from it) [default: today].")
 @json_option
 @pass_app
-def show(app, contact, as_json):
+def show(app, contact, on, as_json):
     """Show one contact and everything around it.
 
     CONTACT is an id, an email address, or a name (fuzzy, accent-insensitive).
@@ -106,7 +107,7 @@ def show(app, contact, as_json):
 
     app.db
     found = resolve_contact(contact)
-    profile = contact_profile(found, app.today)
+    profile = contact_profile(found, parse_on(app, on))
     if as_json:
         echo_json(profile)
     else:
