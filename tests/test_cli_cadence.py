@@ -235,3 +235,15 @@ def test_today_does_not_import_vobject_or_rapidfuzz(interview_story, private_dat
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          env=dict(os.environ, CRM_DB=str(private_database)))
     assert out.stdout.strip().endswith("[]"), out.stdout + out.stderr
+
+
+def test_a_contact_added_today_is_known_from_its_back_dated_interview(run):
+    """Adding someone today and recording last week's interview must not hide it from a replay."""
+    run("add", "Ada Lovelace")  # created "now", after the interview below
+    run("interview", "ada", "--org", "Acme", "--position", "SRE", "--on", "2020-01-06")
+    due = json.loads(run("today", "--on", "2020-01-06", "--json").stdout)
+    assert [(s["contact"]["name"], s["action"]) for s in due] == [("Ada Lovelace", "thank-you")]
+    run("add", "Grace Hopper")
+    run("log", "grace", "call", "--inbound", "--on", "2019-05-01")
+    created = json.loads(run("show", "grace", "--json").stdout)["created_at"]
+    assert created == "2019-05-01T00:00:00"
