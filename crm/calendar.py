@@ -8,6 +8,8 @@ file moves or updates the event instead of adding a second one.
 """
 from __future__ import annotations
 
+import re
+
 from datetime import date, datetime, timedelta, timezone
 from typing import Iterable
 
@@ -16,6 +18,15 @@ from crm.cadence import Suggestion
 PRODID = "-//crm//cadence//EN"
 CALENDAR_NAME = "crm follow-ups"
 UID_DOMAIN = "cadence.crm"
+
+
+# RFC 5545 allows no control characters in TEXT values (tab aside), and a calendar shown in a
+# terminal must not carry escape sequences or bidi overrides either: they are dropped.
+_NOT_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def ical_text(value: str) -> str:
+    return _NOT_TEXT.sub("", value)
 
 
 def uid_for(suggestion: Suggestion) -> str:
@@ -76,10 +87,10 @@ def calendar_bytes(planned: Iterable[tuple[date, Suggestion]], stamp: datetime) 
         event.add("dtstamp").value = stamp
         event.add("dtstart").value = day
         event.add("dtend").value = day + timedelta(days=1)
-        event.add("summary").value = summary_for(suggestion)
-        event.add("description").value = description_for(suggestion)
+        event.add("summary").value = ical_text(summary_for(suggestion))
+        event.add("description").value = ical_text(description_for(suggestion))
         event.add("categories").value = ["crm", suggestion.action]
         event.add("transp").value = "TRANSPARENT"  # a reminder, not a busy slot
         if suggestion.offer is not None and suggestion.offer.url:
-            event.add("url").value = suggestion.offer.url
+            event.add("url").value = ical_text(suggestion.offer.url)
     return calendar.serialize().encode("utf-8")

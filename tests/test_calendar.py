@@ -70,3 +70,10 @@ def test_upcoming_into_a_calendar():
     assert [(day, s.action) for day, s in plan] == [(date(2026, 3, 11), "check-in")]
     [event] = parse(calendar_bytes(plan, STAMP)).vevent_list
     assert event.dtstart.value == date(2026, 3, 11)
+
+
+def test_calendar_text_never_carries_control_characters():
+    from crm.calendar import ical_text
+
+    assert ical_text("Ada\x1b[2J \x07Lovelace\u202e\x9b") == "Ada[2J Lovelace"
+    assert ical_text("tab\tand\nnewline") == "tab\tand\nnewline"
