@@ -175,3 +175,16 @@ def test_an_unreadable_template_is_one_line(story, tmp_path, monkeypatch):
     result = story("draft", "bjorn", "--on", "2026-03-06")
     assert result.exit_code == 2 and result.stderr.startswith("Error: cannot read the thank-you template")
     assert result.stderr.count("\n") == 1
+
+
+def test_today_drafts_show_a_draft_under_each_suggestion(run):
+    run("add", "Chiamaka Okafor", "--role", "recruiter", "--on", "2026-03-01")
+    run("add", "Björn Lindqvist", "--on", "2026-03-01")
+    run("interview", "bjorn", "--org", "Acme", "--position", "Platform Engineer", "--on", "2026-03-05",
+        "--recruiter", "chiamaka")
+    result = run("today", "--on", "2026-03-05", "--drafts", "--from", "Sam Rivera")
+    assert result.exit_code == 0, result.output
+    assert "thank-you" in result.stdout and "Platform Engineer" in result.stdout and "Sam Rivera" in result.stdout
+    items = json.loads(run("today", "--on", "2026-03-05", "--drafts", "--json").stdout)
+    assert items and all("Platform Engineer" in item["draft"] for item in items if item["action"] == "thank-you")
+    assert "draft" not in json.loads(run("today", "--on", "2026-03-05", "--json").stdout)[0]

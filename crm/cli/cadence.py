@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from crm.cli.base import cli, echo_json, json_option, on_option, parse_on, pass_app
+from crm.cli.everyday import sender_option
 from crm.errors import InvalidInput
 from crm.render import clean
 
@@ -40,15 +41,17 @@ def bulk_objects():
 @on_option("Evaluate the world as of this date: later touches and events are ignored [default: today].")
 @click.option("--limit", default=DEFAULT_LIMIT, show_default=True, metavar="N", type=click.IntRange(min=0),
               help="Show at most N suggestions.")
+@click.option("--drafts", is_flag=True, help="Show a message draft under each suggestion (JSON: a \"draft\" key).")
+@sender_option
 @json_option
 @pass_app
-def today(app, on, limit, as_json):
+def today(app, on, limit, drafts, sender, as_json):
     """Who to nudge today, why, and with what: the suggestions due, best first.
 
     Thank-yous, feedback requests, status checks, connects, congratulations, value offers and
     check-ins, at most one per contact, never needy (docs/cadence.md has every rule).
 
-    Example: crm today --on 2026-03-09 --limit 5
+    Example: crm today --on 2026-03-09 --limit 5 --drafts
     """
     from crm.cadence import suggest
     from crm.snapshot import load_snapshot
@@ -58,8 +61,9 @@ def today(app, on, limit, as_json):
     with bulk_objects():
         suggestions = suggest(load_snapshot(day), day)
     shown = suggestions[:limit]
+    texts = _drafts(shown, day, sender) if drafts else {}
     if as_json:
-        echo_json([s.to_json() for s in shown])
+        echo_json([{**s.to_json(), **({"draft": texts[s.key]} if drafts else {})} for s in shown])
         return
     if not suggestions:
         click.echo(f"Nothing due on {day.isoformat()}.", err=True)
@@ -67,9 +71,24 @@ def today(app, on, limit, as_json):
     for s in shown:
         who = s.contact.name + (f" ({s.contact.org})" if s.contact.org else "")
         click.echo(clean(f"{s.action:<16}  {who}  [{_lateness(s.overdue_days)}]  {s.reason}"))
+        if drafts:
+            click.echo("\n".join("    " + line for line in clean(texts[s.key], keep_newlines=True).split("\n")))
+            click.echo()
     more = len(suggestions) - len(shown)
     if more:
         click.echo(f"{more} more due (crm today --limit {len(suggestions)} shows all).")
+
+
+def _drafts(shown, day, sender) -> dict:
+    from crm.cli.everyday import user_template_dir
+    from crm.drafts import draft_for, first_names
+
+    user_dir = user_template_dir()
+    names = first_names(s.contact.id for s in shown)
+    return {
+        s.key: draft_for(s, day, sender=sender, user_dir=user_dir, first_name=names.get(s.contact.id))
+        for s in shown
+    }
 
 
 def _lateness(days: int) -> str:

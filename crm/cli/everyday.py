@@ -77,7 +77,7 @@ def draft(app, contact, action, on, sender, list_templates, as_json):
         from crm.cadence import suggest
         from crm.snapshot import load_snapshot
 
-        suggestion = next((s for s in suggest(load_snapshot(day), day) if s.contact.id == found.id), None)
+        suggestion = next((s for s in suggest(load_snapshot(day, around=found.id), day) if s.contact.id == found.id), None)
         if suggestion is None:
             raise NotFound(
                 f"nothing is suggested for {found.display_name} (#{found.id}) on {day.isoformat()};"
