@@ -5,7 +5,7 @@ cards into rows and rows back into cards; vCard/CSV code never sees the database
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 ROLES = ("recruiter", "interviewer", "hiring-manager", "referrer", "mentor", "peer", "other")
 
@@ -65,3 +65,60 @@ class Card:
     # Unmapped properties, each one unfolded content line exactly as it should be written
     # back on export (e.g. "ADR;TYPE=work:;;1 Main St;Springfield;;;"), so export loses nothing.
     extra: list[str] = field(default_factory=list)
+
+
+# ---- combining two records of one person ------------------------------------------------------
+
+_SCALARS = ("display_name", "given_name", "family_name", "additional_names", "name_prefix", "name_suffix",
+            "nickname", "org", "department", "title", "role", "birthday")
+# Unmapped vCard properties a person has one of: a newer one replaces the older.
+SINGLE_VALUED = frozenset({"PHOTO", "LOGO", "REV", "GEO", "TZ", "GENDER", "ANNIVERSARY", "KIND", "SOUND", "KEY"})
+
+
+def _prop_name(line: str) -> str:
+    head = line.split(":", 1)[0].split(";", 1)[0]
+    return head.rsplit(".", 1)[-1].upper()
+
+
+def _union(first: list[Typed], second: list[Typed], medium: str) -> list[Typed]:
+    from crm.text import method_key
+
+    seen = {method_key(medium, t.value) for t in first}
+    merged = list(first)
+    for typed in second:
+        key = method_key(medium, typed.value)
+        if key not in seen:
+            merged.append(typed)
+            seen.add(key)
+    return merged
+
+
+def merge_cards(base: Card, other: Card, *, other_wins: bool) -> Card:
+    """One person from two records of them.
+
+    Names, organisation, title, role and birthday: `other`'s non-empty values replace `base`'s
+    when `other_wins` (a newer file brings them), else only fill `base`'s empty ones (merging a
+    duplicate into the contact you keep). Emails, phones, URLs, profiles and interests are
+    united, `base`'s first; notes are appended when new; `base`'s UID is kept when it has one.
+    Unmapped vCard properties are united, except that with `other_wins` a single-valued one
+    (PHOTO, REV...) from `other` replaces `base`'s.
+    """
+    merged = replace(base)
+    for name in _SCALARS:
+        value = getattr(other, name)
+        if value and (other_wins or not getattr(base, name)):
+            setattr(merged, name, value)
+    merged.uid = base.uid or other.uid
+    if other.note and other.note not in base.note:
+        merged.note = f"{base.note}\n\n{other.note}" if base.note else other.note
+    merged.emails = _union(base.emails, other.emails, "email")
+    merged.phones = _union(base.phones, other.phones, "phone")
+    merged.urls = _union(base.urls, other.urls, "url")
+    merged.socials = _union(base.socials, other.socials, "social")
+    known = {c.casefold() for c in base.categories}
+    merged.categories = base.categories + [c for c in other.categories if c.casefold() not in known]
+    fresh = [line for line in other.extra if line not in base.extra]
+    replaced = {_prop_name(line) for line in fresh} & SINGLE_VALUED if other_wins else set()
+    kept = [line for line in base.extra if _prop_name(line) not in replaced]
+    merged.extra = kept + [line for line in other.extra if line not in kept]
+    return merged

@@ -6,7 +6,7 @@ in one transaction.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator, Sequence
 
 from peewee import JOIN, fn
@@ -22,7 +22,7 @@ from crm.models import (
     Organisation,
     database,
 )
-from crm.text import email_key, fold, phone_key, url_key
+from crm.text import email_key, fold, method_key, phone_key
 
 MEDIA = ("email", "phone", "url", "social")
 # A fuzzy name must score at least this (0-100) and beat the runner-up by MARGIN to win alone.
@@ -31,11 +31,7 @@ NAME_MARGIN = 8
 
 
 def norm_for(medium: str, value: str) -> str:
-    if medium == "email":
-        return email_key(value)
-    if medium == "phone":
-        return phone_key(value)
-    return url_key(value)
+    return method_key(medium, value)
 
 
 def check_role(role: str) -> str:
@@ -169,10 +165,20 @@ def apply_card(contact: Contact, card: Card, now: str) -> None:
 def create_contact(card: Card, now: str) -> Contact:
     if not card.display_name.strip():
         raise InvalidInput("a contact needs a name")
+    if not card.uid:
+        card = replace(card, uid=new_uid())
     with database.atomic():
         contact = Contact(role="other")
         apply_card(contact, card, now)
     return contact
+
+
+def new_uid() -> str:
+    """A UID for a contact that came without one, so every export identifies its people and
+    re-importing an export never confuses two namesakes."""
+    import uuid
+
+    return str(uuid.uuid4())
 
 
 def interests_of(contact: Contact) -> list[Interest]:

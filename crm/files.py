@@ -27,7 +27,12 @@ def atomic_write(path: Path, chunks: Iterable[str | bytes]) -> None:
         except FileNotFoundError:
             pass
         raise
-    try:  # make the rename itself durable
+    fsync_directory(directory)  # make the rename itself durable
+
+
+def fsync_directory(directory: Path) -> None:
+    """Flush a folder's entries (a rename or a new file) to disk; a no-op where unsupported."""
+    try:
         dir_fd = os.open(directory, os.O_RDONLY)
         try:
             os.fsync(dir_fd)

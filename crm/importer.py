@@ -16,16 +16,14 @@ from typing import Callable, Iterable, Iterator
 
 from peewee import OperationalError
 
-from crm.card import ROLES, Card, Typed
+from crm.card import ROLES, Card, merge_cards
 from crm.errors import CrmError, FormatError
 from crm.models import database
-from crm.contacts import norm_for as _norm
-from crm.text import email_key, fold, phone_key, url_key
+from crm.text import email_key, fold, method_key, phone_key, url_key
 
 MAX_FILE_BYTES = 1 << 30  # 1 GiB: larger files are refused rather than read into memory
 IMPORTABLE_SUFFIXES = (".vcf", ".vcard", ".csv")
 FORMATS = ("vcard", "linkedin", "google", "outlook")
-SINGLE_VALUED = {"PHOTO", "LOGO", "REV", "GEO", "TZ", "GENDER", "ANNIVERSARY", "KIND", "SOUND", "KEY"}
 
 
 @dataclass
@@ -93,6 +91,10 @@ class IdentityIndex:
 
     def __init__(self, conn: sqlite3.Connection):
         self.by_uid = dict(conn.execute("SELECT uid, id FROM contact WHERE uid IS NOT NULL"))
+        self.uid_of = {cid: uid for uid, cid in self.by_uid.items()}
+        self.by_name: dict[str, list[int]] = defaultdict(list)
+        for cid, name_key in conn.execute("SELECT id, name_key FROM contact"):
+            self.by_name[name_key].append(cid)
         self.by_email: dict[str, int] = {}
         self.by_phone: dict[str, int] = {}
         self.by_url: dict[str, int] = {}
@@ -126,7 +128,19 @@ class IdentityIndex:
             cid = self.by_url.get(url_key(typed.value))
             if cid is not None:
                 return cid
-        return self._match_name_at_org(card)
+        return self._match_name_at_org(card) or self._match_same_card(card)
+
+    def _match_same_card(self, card: Card) -> int | None:
+        """A card with nothing that identifies a person (no UID, email, phone or organisation) is
+        still the same contact when a contact of that exact name already holds everything it says:
+        re-importing such a card must not create it again."""
+        if card.uid or card.emails or card.phones:
+            return None
+        for cid in self.by_name.get(fold(card.display_name), ()):
+            existing = _existing_card(cid)
+            if merge_cards(existing, card, other_wins=True) == existing:
+                return cid
+        return None
 
     def _match_name_at_org(self, card: Card) -> int | None:
         people = self.by_org.get(fold(card.org)) if card.org else None
@@ -134,17 +148,26 @@ class IdentityIndex:
             return None
         name = _sorted_tokens(fold(card.display_name))
         if name in people:
-            return people[name]
+            return self._unless_other_uid(card, people[name])
         if len(people) > self.FUZZY_ORG_LIMIT:
             return None
         from rapidfuzz import fuzz, process
 
         best = process.extractOne(name, people.keys(), scorer=fuzz.ratio, score_cutoff=self.FUZZY_NAME_SCORE)
-        return people[best[0]] if best else None
+        return self._unless_other_uid(card, people[best[0]]) if best else None
+
+    def _unless_other_uid(self, card: Card, cid: int) -> int | None:
+        """Two records whose UIDs differ are two people the source keeps apart (namesakes at one
+        company): a name alone does not join them."""
+        known = self.uid_of.get(cid)
+        return None if card.uid and known and known != card.uid else cid
 
     def remember(self, cid: int, card: Card) -> None:
         if card.uid:
             self.by_uid.setdefault(card.uid, cid)
+            self.uid_of.setdefault(cid, card.uid)
+        if cid not in self.by_name.get(fold(card.display_name), ()):
+            self.by_name[fold(card.display_name)].append(cid)
         for email in card.emails:
             self.by_email.setdefault(email_key(email.value), cid)
         for phone in card.phones:
@@ -223,7 +246,7 @@ class CardWriter:
                 "INSERT INTO contact_method (contact_id, medium, value, norm, kind, label, service, position)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (cid, medium, t.value, _norm(medium, t.value), t.kind, t.label, t.service, i)
+                    (cid, medium, t.value, method_key(medium, t.value), t.kind, t.label, t.service, i)
                     for i, (medium, t) in enumerate(methods)
                 ],
             )
@@ -278,54 +301,6 @@ class CardWriter:
         self._children(cid, card)
 
 
-def _prop_name(line: str) -> str:
-    head = line.split(":", 1)[0].split(";", 1)[0]
-    return head.rsplit(".", 1)[-1].upper()
-
-
-def _union(existing: list[Typed], incoming: list[Typed], medium: str) -> list[Typed]:
-    seen = {_norm(medium, t.value) for t in existing}
-    merged = list(existing)
-    for t in incoming:
-        key = _norm(medium, t.value)
-        if key not in seen:
-            merged.append(t)
-            seen.add(key)
-    return merged
-
-
-def merge_cards(existing: Card, incoming: Card) -> Card:
-    """What a contact becomes when a file brings `incoming` for it.
-
-    Non-empty scalar fields from the file win; emails, phones, URLs, profiles and interests are
-    united; notes are appended when new; unmapped properties from the file replace those of
-    the same name (PHOTO replaces PHOTO) and the rest are kept. The existing UID is kept.
-    """
-    merged = replace(existing)
-    for name in ("display_name", "given_name", "family_name", "additional_names", "name_prefix",
-                 "name_suffix", "nickname", "org", "department", "title", "role", "birthday"):
-        value = getattr(incoming, name)
-        if value:
-            setattr(merged, name, value)
-    if incoming.uid and not existing.uid:
-        merged.uid = incoming.uid
-    if incoming.note and incoming.note not in existing.note:
-        merged.note = f"{existing.note}\n\n{incoming.note}" if existing.note else incoming.note
-    merged.emails = _union(existing.emails, incoming.emails, "email")
-    merged.phones = _union(existing.phones, incoming.phones, "phone")
-    merged.urls = _union(existing.urls, incoming.urls, "url")
-    merged.socials = _union(existing.socials, incoming.socials, "social")
-    known = {c.lower() for c in existing.categories}
-    merged.categories = existing.categories + [c for c in incoming.categories if c.lower() not in known]
-    incoming_props = {_prop_name(line) for line in incoming.extra}
-    kept = [
-        line for line in existing.extra
-        if _prop_name(line) not in incoming_props or _prop_name(line) not in SINGLE_VALUED
-    ]
-    merged.extra = kept + [line for line in incoming.extra if line not in kept]
-    return merged
-
-
 def _existing_card(cid: int) -> Card:
     from crm.contacts import iter_cards
 
@@ -371,11 +346,15 @@ def _store_card(result, writer: CardWriter, index: IdentityIndex, report: Import
         card = replace(card, uid="")  # the UID belongs to someone else: do not steal it
     cid = index.match(card)
     if cid is None:
+        if not card.uid:
+            from crm.contacts import new_uid
+
+            card = replace(card, uid=new_uid())
         cid = writer.create(card)
         created = True
     else:
         existing = _existing_card(cid)
-        merged = merge_cards(existing, card)
+        merged = merge_cards(existing, card, other_wins=True)
         if merged.uid and index.by_uid.get(merged.uid, cid) != cid:
             merged.uid = existing.uid
         created = False

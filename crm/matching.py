@@ -171,9 +171,9 @@ def merge_contacts(keep_id: int, other_id: int, now: str) -> None:
     interests and unmapped vCard properties are united; notes are appended; touchpoints,
     interview rounds, applications and offers that pointed at OTHER point at KEEP.
     """
+    from crm.card import merge_cards
     from crm.contacts import apply_card, contact_to_card
     from crm.errors import InvalidInput
-    from crm.importer import _union
     from crm.models import Contact
 
     if keep_id == other_id:
@@ -182,20 +182,7 @@ def merge_contacts(keep_id: int, other_id: int, now: str) -> None:
         keep = Contact.get_by_id(keep_id)
         other = Contact.get_by_id(other_id)
         a, b = contact_to_card(keep), contact_to_card(other)
-        for name in ("given_name", "family_name", "additional_names", "name_prefix", "name_suffix",
-                     "nickname", "org", "department", "title", "role", "birthday"):
-            if not getattr(a, name) and getattr(b, name):
-                setattr(a, name, getattr(b, name))
-        if b.note and b.note not in a.note:
-            a.note = f"{a.note}\n\n{b.note}" if a.note else b.note
-        a.emails = _union(a.emails, b.emails, "email")
-        a.phones = _union(a.phones, b.phones, "phone")
-        a.urls = _union(a.urls, b.urls, "url")
-        a.socials = _union(a.socials, b.socials, "social")
-        known = {fold(c) for c in a.categories}
-        a.categories += [c for c in b.categories if fold(c) not in known]
-        a.extra += [line for line in b.extra if line not in a.extra]
-        take_uid = not a.uid and b.uid
+        merged = merge_cards(a, b, other_wins=False)  # OTHER's UID, if taken, is free once OTHER is gone
         conn = database.connection()
         # Interest notes from OTHER survive for the interests KEEP lacked.
         other_notes = dict(conn.execute(
@@ -216,9 +203,7 @@ def merge_contacts(keep_id: int, other_id: int, now: str) -> None:
             if getattr(keep, field_name) is None and getattr(other, field_name) is not None:
                 setattr(keep, field_name, getattr(other, field_name))
         other.delete_instance()
-        if take_uid:
-            a.uid = b.uid
-        apply_card(keep, a, now)
+        apply_card(keep, merged, now)
         for name, note in other_notes.items():
             if note:
                 conn.execute(

@@ -71,16 +71,11 @@ def _remove_with_sidecars(path: Path) -> None:
 
 
 def _fsync_file_and_dir(path: Path) -> None:
+    from crm.files import fsync_directory
+
     with open(path, "rb") as handle:
         os.fsync(handle.fileno())
-    try:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:
-        pass
+    fsync_directory(path.parent)
 
 
 def integrity_errors(conn: sqlite3.Connection) -> list[str]:

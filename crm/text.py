@@ -47,3 +47,12 @@ _URL_PREFIX = re.compile(r"^(?:https?://)?(?:www\.)?", re.IGNORECASE)
 def url_key(url: str) -> str:
     """'https://www.LinkedIn.com/in/ada/' -> 'linkedin.com/in/ada' (scheme, www and trailing / dropped)."""
     return _URL_PREFIX.sub("", url.strip()).rstrip("/").lower()
+
+
+def method_key(medium: str, value: str) -> str:
+    """The normalised form of an email, phone, URL or profile, as stored in contact_method.norm."""
+    if medium == "email":
+        return email_key(value)
+    if medium == "phone":
+        return phone_key(value)
+    return url_key(value)

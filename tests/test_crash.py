@@ -40,7 +40,9 @@ def big_vcf(path: Path, cards: int, note_bytes: int = 4000) -> None:
 
 
 SMALL_VCF = (
-    "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Zoë Ødegård\r\nEMAIL:zoe@example.com\r\nEND:VCARD\r\n"
+    # A UID of its own: a card without one is given a random UID, and the two imports compared
+    # below would then differ in it.
+    "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:zoe-1\r\nFN:Zoë Ødegård\r\nEMAIL:zoe@example.com\r\nEND:VCARD\r\n"
     "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Before One Updated\r\nEMAIL:before1@example.com\r\n"
     "TEL:+44 20 7946 0001\r\nEND:VCARD\r\n"
 )

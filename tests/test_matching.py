@@ -83,3 +83,22 @@ def test_merge_drops_an_introduction_of_keep_to_itself(run):
     assert run("merge", "1", "2").exit_code == 0
     (offer,) = json.loads(run("offer", "list", "--json").stdout)
     assert offer["for"] == 1 and offer["introduce"] is None
+
+
+def test_merge_cards_other_wins_or_only_fills_gaps():
+    from crm.card import Card, Typed, merge_cards
+
+    base = Card(display_name="Ada", title="Engineer", uid="u1", emails=[Typed("ada@x.example")],
+                extra=["PHOTO:old", "ADR:;;1 Main St;;;;"], note="met at PyCon", categories=["Chess"])
+    other = Card(display_name="Ada Lovelace", title="CTO", org="Acme", uid="u2",
+                 emails=[Typed("ADA@x.example"), Typed("ada@y.example")], extra=["PHOTO:new"],
+                 note="likes tea", categories=["chess", "go"])
+    newer = merge_cards(base, other, other_wins=True)
+    assert (newer.display_name, newer.title, newer.org, newer.uid) == ("Ada Lovelace", "CTO", "Acme", "u1")
+    assert [e.value for e in newer.emails] == ["ada@x.example", "ada@y.example"]
+    assert newer.extra == ["ADR:;;1 Main St;;;;", "PHOTO:new"] and newer.categories == ["Chess", "go"]
+    assert newer.note == "met at PyCon\n\nlikes tea"
+    kept = merge_cards(base, other, other_wins=False)
+    assert (kept.display_name, kept.title, kept.org) == ("Ada", "Engineer", "Acme")
+    assert kept.extra == ["PHOTO:old", "ADR:;;1 Main St;;;;", "PHOTO:new"]
+    assert merge_cards(base, base, other_wins=True) == base

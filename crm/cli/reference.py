@@ -23,13 +23,20 @@ def _walk(command: click.Command, ctx: click.Context, path: list[str]):
             sub = command.get_command(ctx, name)
             if sub is None or sub.hidden:
                 continue
-            yield from _walk(sub, click.Context(sub, info_name=name, parent=ctx, max_content_width=100), path + [name])
+            yield from _walk(sub, _context(sub, name, ctx), path + [name])
+
+
+def _context(command: click.Command, name: str, parent: click.Context | None) -> click.Context:
+    """A context as click would build it (the command's own settings), at a fixed width, so the
+    text does not depend on the terminal it is generated in."""
+    settings = {**command.context_settings, "max_content_width": 100, "terminal_width": 100}
+    return click.Context(command, info_name=name, parent=parent, **settings)
 
 
 def render_reference() -> str:
     from crm.cli import cli
 
-    root = click.Context(cli, info_name="crm", max_content_width=100, terminal_width=100)
+    root = _context(cli, "crm", None)
     parts = [HEADER]
     for path, command, ctx in _walk(cli, root, []):
         title = " ".join(["crm", *path])
