@@ -35,7 +35,7 @@ def main() -> None:
     found = {frozenset((p["a"]["id"], p["b"]["id"])) for p in json.loads(result.stdout)}
     conn = sqlite3.connect(db)
     by_uid = dict(conn.execute("SELECT uid, id FROM contact WHERE uid IS NOT NULL"))
-    seeded = json.loads(Path(str(path) + ".pairs.json").read_text())
+    seeded = [(p["a"], p["b"]) for p in json.loads(Path(str(path) + ".pairs.json").read_text())["pairs"]]
     # A seeded pair that shares a phone is one contact after import (identity rule: UID, email,
     # phone, then name at the same organisation): the second card's UID was not kept.
     merged = [(a, b) for a, b in seeded if (a in by_uid) != (b in by_uid)]

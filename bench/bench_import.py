@@ -10,6 +10,7 @@ the baseline, with peak memory under 400 MB at 100k cards.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -27,11 +28,15 @@ BARE_VOBJECT = (
 
 
 def address_book(cards: int, seed: int = 1) -> Path:
+    """The generated book (cached under bench/out/), with its seeded pairs in `<file>.pairs.json`."""
     path = scratch(f"ab-{cards}-s{seed}.vcf")
-    if not path.exists():
+    sidecar = Path(str(path) + ".pairs.json")
+    if not (path.exists() and sidecar.exists()):
+        pairs: list[dict] = []
         with open(path, "w", encoding="utf-8", newline="") as handle:
-            for chunk in generate(cards, seed=seed, dupes=0.05, photos=0.05):
+            for chunk in generate(cards, seed=seed, dupes=0.05, photos=0.05, pairs=pairs):
                 handle.write(chunk)
+        sidecar.write_text(json.dumps({"seed": seed, "cards": cards, "pairs": pairs}), encoding="utf-8")
     return path
 
 

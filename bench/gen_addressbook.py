@@ -67,6 +67,36 @@ NOTES = [
 ]
 
 
+# Real address books hold thousands of distinct names and organisations: the pools above are
+# widened with composed family names and organisations so that namesakes are as rare as in life
+# (about 150k name combinations, ~400 organisations), not dozens per name.
+GIVEN += [
+    "Aarav", "Aiko", "Akosua", "Alejandro", "Amélie", "Ananya", "Andrés", "Anouk", "Arjun", "Astrid",
+    "Beatriz", "Bongani", "Camille", "Chidi", "Dagny", "Dmitri", "Elif", "Emeka", "Esra", "Fabián",
+    "Freya", "Gaëlle", "Giulia", "Hana", "Hélène", "Ibrahim", "Ife", "Inès", "Isabela", "Jakub",
+    "Jiho", "Joaquín", "Kaito", "Karolina", "Kwame", "Lars", "Leïla", "Léon", "Linnea", "Lorenzo",
+    "Magnús", "Malik", "Marisol", "Mathilde", "Mehmet", "Mei", "Mikael", "Milena", "Nikolai", "Noémie",
+    "Ozan", "Paulína", "Rafael", "Ravi", "Rūta", "Saanvi", "Sakura", "Samuel", "Sebastián", "Signe",
+    "Sven", "Tariq", "Thandiwe", "Tomás", "Valentina", "Viktor", "Wiktoria", "Xavier", "Yara", "Yusuf",
+]
+_STEMS = [
+    "Berg", "Lund", "Kowal", "Nowak", "Wróbl", "Hoff", "Brand", "Eich", "Falk", "Gold", "Hart", "Kessel",
+    "Lang", "Mos", "Reich", "Rosen", "Schwarz", "Stein", "Wald", "Weiß", "Zimmer", "Alvar", "Castell",
+    "Ferrar", "Moren", "Santan", "Vill", "Dąbrow", "Jankow", "Lewand", "Petrov", "Sokol", "Volk",
+    "Haddad", "Nakam", "Yamad", "Okon", "Adeyem", "Mbek", "Sørens",
+]
+_ENDINGS = ["", "mann", "er", "ski", "owicz", "son", "sen", "ström", "ez", "ini", "ova", "ura", "ek", "ola"]
+FAMILY += [stem + ending for stem in _STEMS for ending in _ENDINGS]
+_ORG_FIRST = [
+    "Blue", "North", "Silver", "Quantum", "Maple", "Harbor", "Summit", "Cedar", "Atlas", "Nova",
+    "Iron", "Lumen", "Orbit", "Pioneer", "Vertex", "Willow", "Zephyr", "Crimson", "Delta", "Echo",
+]
+_ORG_SECOND = ["Labs", "Systems", "Analytics", "Robotics", "Health", "Logistics", "Capital", "Media",
+               "Foods", "Energy", "Software", "Networks", "Bank", "Studios", "Works", "Partners",
+               "Biotech", "Mobility", "Security", "Games"]
+ORGS += [(f"{a} {b}", f"{a.lower()}{b.lower()}.example") for a in _ORG_FIRST for b in _ORG_SECOND]
+
+
 def _ascii(text: str) -> str:
     text = text.replace("ł", "l").replace("Ł", "L").replace("ø", "o").replace("Ø", "O")
     text = text.replace("ß", "ss").replace("æ", "ae").replace("đ", "d")
@@ -203,7 +233,9 @@ def _card(rng: random.Random, person: dict, uid: str, photo: bool) -> str:
     for number, kind in person["phones"]:
         lines.append(f"TEL;type={kind.upper()};type=VOICE:{number}")
     if rng.random() < 0.2:
-        lines.append(f"item1.URL:https://www.linkedin.example/in/{_ascii(given)}-{_ascii(family)}")
+        # Profile URLs identify a person (the importer matches on them), so like LinkedIn's own
+        # they carry a suffix that namesakes do not share.
+        lines.append(f"item1.URL:https://www.linkedin.example/in/{_ascii(given)}-{_ascii(family)}-{uid[:8]}")
         lines.append("item1.X-ABLabel:_$!<HomePage>!$_")
     if rng.random() < 0.3:
         lines.append("ADR;type=WORK:;;" + _escape(f"{rng.randrange(1, 200)} Hauptstraße")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from itertools import combinations
+from itertools import combinations, permutations
 from typing import Iterable
 
 from crm.models import database
@@ -18,10 +18,20 @@ from crm.text import fold
 
 DEFAULT_THRESHOLD = 85
 MAX_BLOCK = 60  # a block bigger than this is too common a key to say anything (e.g. "J500 S530")
-FREE_MAIL = frozenset(
-    "gmail.com googlemail.com yahoo.com yahoo.co.uk hotmail.com outlook.com live.com msn.com icloud.com "
-    "me.com mac.com aol.com gmx.de gmx.net web.de proton.me protonmail.com mail.ru yandex.ru".split()
+SUPPORT_FROM = 85  # name similarity from which the same organisation or domain counts for more
+SHARED_PHONE_BONUS = 15
+OTHER_ORG_PENALTY = 10  # namesakes at two companies, sharing nothing else: often one person who moved
+QUICK_REJECT = 60  # below this name similarity, only a shared email or phone makes a candidate
+# Mail providers anyone can use: sharing one says nothing about two people. Judged by the name
+# before the first dot, so gmail.com, yahoo.co.uk and web.de all count.
+FREE_MAIL_NAMES = frozenset(
+    "gmail googlemail yahoo ymail hotmail outlook live msn icloud me mac aol gmx web proton protonmail "
+    "pm mail yandex fastmail zoho tutanota posteo orange free laposte t-online freenet wp o2 seznam".split()
 )
+
+
+def is_free_mail(domain: str) -> bool:
+    return domain.partition(".")[0] in FREE_MAIL_NAMES
 
 _SOUNDEX = str.maketrans("bfpvcgjkqsxzdtlmnr", "111122222222334556", "aeiouyhw")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -72,50 +82,70 @@ class DuplicatePair:
 
 
 def blocking_keys(person: Person) -> set[str]:
+    """The keys a likely duplicate shares with this person, whichever way it differs:
+
+    - `n:` the phonetic codes of two name words, in either order (a reversed name, a changed
+      middle name);
+    - `o:`/`d:` one word's code, the first letter of another, and the organisation or work email
+      domain (a typo that changes one word's code still leaves the other's);
+    - `l:` an email's local part, `p:` a phone number (a new job, a private address).
+    """
     tokens = [t for t in _WORD.findall(person.key) if len(t) > 1][:4]
     codes = sorted({phonetic(t) for t in tokens})
     keys = {f"n:{a}:{b}" for a, b in combinations(codes, 2)}
     if len(codes) == 1:
         keys.add(f"n:{codes[0]}")
-    for token in tokens:  # a typo that changes one token's code still leaves the other's
-        if person.org:
-            keys.add(f"o:{phonetic(token)}:{person.org}")
+    places = [f"o:{person.org}"] if person.org else []
+    places += [f"d:{e.partition('@')[2]}" for e in person.emails if not is_free_mail(e.partition("@")[2])]
+    for place in places:
+        for one, other in permutations(tokens[:3], 2):
+            keys.add(f"{place}:{phonetic(one)}:{other[0]}")
     for email in person.emails:
-        local, _, domain = email.partition("@")
-        keys.add(f"l:{local}")
-        if domain not in FREE_MAIL:
-            for token in tokens:
-                keys.add(f"d:{phonetic(token)}:{domain}")
+        keys.add(f"l:{email.partition('@')[0]}")
     for phone in person.phones:
         keys.add(f"p:{phone}")
     return keys
 
 
-def score_pair(a: Person, b: Person) -> tuple[int, tuple[str, ...]]:
-    from rapidfuzz import fuzz
+def _initials(key: str) -> set[str]:
+    """Middle initials: one-letter words after the first ("john a. smith" -> {"a"})."""
+    return {t for t in _WORD.findall(key)[1:-1] if len(t) == 1}
 
-    name_score = fuzz.token_sort_ratio(a.key, b.key)
-    evidence = [f"names {round(name_score)}% alike"]
-    score = name_score
+
+def score_pair(a: Person, b: Person, name_score: float | None = None) -> tuple[int, tuple[str, ...]]:
+    """0-100 and the evidence. Names decide; shared contact details raise the score, a second
+    organisation lowers it; an organisation or email domain only supports names already alike."""
+    if name_score is None:
+        from rapidfuzz import fuzz
+
+        name_score = fuzz.token_sort_ratio(a.key, b.key)
     shared_emails = a.emails & b.emails
     shared_phones = a.phones & b.phones
+    evidence = [f"names {round(name_score)}% alike"]
+    score = name_score
     if shared_emails:
         evidence.append("same email " + ", ".join(sorted(shared_emails)))
         score = 100
     if shared_phones:
         evidence.append("same phone (ending " + ", ".join(sorted(p[-4:] for p in shared_phones)) + ")")
-        score += 10
-    if a.org and a.org == b.org:
-        evidence.append(f"same organisation ({a.org})")
-        score += 5
-    domains = {e.partition("@")[2] for e in a.emails} & {e.partition("@")[2] for e in b.emails}
-    domains -= FREE_MAIL
-    if domains and not shared_emails:
-        evidence.append("same email domain " + ", ".join(sorted(domains)))
-        score += 5
-    if name_score < 60 and not (shared_emails or shared_phones):
-        score = min(score, 59)  # organisation or domain alone never makes two people one
-    return min(100, round(score)), tuple(evidence)
+        score += SHARED_PHONE_BONUS
+    if name_score >= SUPPORT_FROM:
+        if a.org and a.org == b.org:
+            evidence.append(f"same organisation ({a.org})")
+            score += 5
+        domains = {d for d in {e.partition("@")[2] for e in a.emails} & {e.partition("@")[2] for e in b.emails}
+                   if not is_free_mail(d)}
+        if domains and not shared_emails:
+            evidence.append("same email domain " + ", ".join(sorted(domains)))
+            score += 5
+    initials_a, initials_b = _initials(a.key), _initials(b.key)
+    if initials_a and initials_b and not initials_a & initials_b and not (shared_emails or shared_phones):
+        evidence.append("different middle initials")
+        score -= OTHER_ORG_PENALTY
+    if a.org and b.org and a.org != b.org and not (shared_emails or shared_phones):
+        evidence.append(f"different organisations ({a.org}; {b.org})")
+        score -= OTHER_ORG_PENALTY
+    return max(0, min(100, round(score))), tuple(evidence)
 
 
 def load_people() -> list[Person]:
@@ -145,6 +175,9 @@ def find_duplicates(people: Iterable[Person], threshold: int = DEFAULT_THRESHOLD
     for i, person in enumerate(people):
         for key in blocking_keys(person):
             blocks[key].append(i)
+    from rapidfuzz import fuzz
+
+    ratio = fuzz.token_sort_ratio
     seen: set[tuple[int, int]] = set()
     pairs: list[DuplicatePair] = []
     for members in blocks.values():
@@ -154,9 +187,13 @@ def find_duplicates(people: Iterable[Person], threshold: int = DEFAULT_THRESHOLD
             if (i, j) in seen:
                 continue
             seen.add((i, j))
-            score, evidence = score_pair(people[i], people[j])
+            a, b = people[i], people[j]
+            name_score = ratio(a.key, b.key)
+            if name_score < QUICK_REJECT and not (a.emails & b.emails or a.phones & b.phones):
+                continue
+            score, evidence = score_pair(a, b, name_score)
             if score >= threshold:
-                pairs.append(DuplicatePair(people[i], people[j], score, evidence))
+                pairs.append(DuplicatePair(a, b, score, evidence))
     pairs.sort(key=lambda p: (-p.score, p.a.id, p.b.id))
     return pairs
 
