@@ -21,6 +21,7 @@ MAX_BLOCK = 60  # a block bigger than this is too common a key to say anything (
 SUPPORT_FROM = 85  # name similarity from which the same organisation or domain counts for more
 SHARED_PHONE_BONUS = 15
 OTHER_ORG_PENALTY = 10  # namesakes at two companies, sharing nothing else: often one person who moved
+OTHER_INITIAL_PENALTY = 20  # "John A. Smith" and "John B. Smith" are two people
 QUICK_REJECT = 60  # below this name similarity, only a shared email or phone makes a candidate
 # Mail providers anyone can use: sharing one says nothing about two people. Judged by the name
 # before the first dot, so gmail.com, yahoo.co.uk and web.de all count.
@@ -107,6 +108,22 @@ def blocking_keys(person: Person) -> set[str]:
     return keys
 
 
+def name_similarity(a: str, b: str) -> float:
+    """0-100 for two folded names, word order ignored. The whole-name ratio is averaged with the
+    weakest word-to-word ratio, so one shared family name does not make two given names alike
+    ("Søren Andersson" / "Siobhán Andersson" ~77) while a typo still scores high ("Nowak" /
+    "Nowac" with the same given name ~87)."""
+    from rapidfuzz import fuzz
+
+    whole = fuzz.token_sort_ratio(a, b)
+    words_a = sorted(t for t in _WORD.findall(a) if len(t) > 1)
+    words_b = sorted(t for t in _WORD.findall(b) if len(t) > 1)
+    if len(words_a) != len(words_b) or len(words_a) < 2:
+        return whole
+    weakest = min(fuzz.ratio(x, y) for x, y in zip(words_a, words_b))
+    return (whole + weakest) / 2
+
+
 def _initials(key: str) -> set[str]:
     """Middle initials: one-letter words after the first ("john a. smith" -> {"a"})."""
     return {t for t in _WORD.findall(key)[1:-1] if len(t) == 1}
@@ -116,9 +133,7 @@ def score_pair(a: Person, b: Person, name_score: float | None = None) -> tuple[i
     """0-100 and the evidence. Names decide; shared contact details raise the score, a second
     organisation lowers it; an organisation or email domain only supports names already alike."""
     if name_score is None:
-        from rapidfuzz import fuzz
-
-        name_score = fuzz.token_sort_ratio(a.key, b.key)
+        name_score = name_similarity(a.key, b.key)
     shared_emails = a.emails & b.emails
     shared_phones = a.phones & b.phones
     evidence = [f"names {round(name_score)}% alike"]
@@ -141,7 +156,7 @@ def score_pair(a: Person, b: Person, name_score: float | None = None) -> tuple[i
     initials_a, initials_b = _initials(a.key), _initials(b.key)
     if initials_a and initials_b and not initials_a & initials_b and not (shared_emails or shared_phones):
         evidence.append("different middle initials")
-        score -= OTHER_ORG_PENALTY
+        score -= OTHER_INITIAL_PENALTY
     if a.org and b.org and a.org != b.org and not (shared_emails or shared_phones):
         evidence.append(f"different organisations ({a.org}; {b.org})")
         score -= OTHER_ORG_PENALTY
@@ -177,7 +192,7 @@ def find_duplicates(people: Iterable[Person], threshold: int = DEFAULT_THRESHOLD
             blocks[key].append(i)
     from rapidfuzz import fuzz
 
-    ratio = fuzz.token_sort_ratio
+    quick = fuzz.token_sort_ratio
     seen: set[tuple[int, int]] = set()
     pairs: list[DuplicatePair] = []
     for members in blocks.values():
@@ -188,10 +203,9 @@ def find_duplicates(people: Iterable[Person], threshold: int = DEFAULT_THRESHOLD
                 continue
             seen.add((i, j))
             a, b = people[i], people[j]
-            name_score = ratio(a.key, b.key)
-            if name_score < QUICK_REJECT and not (a.emails & b.emails or a.phones & b.phones):
+            if quick(a.key, b.key) < QUICK_REJECT and not (a.emails & b.emails or a.phones & b.phones):
                 continue
-            score, evidence = score_pair(a, b, name_score)
+            score, evidence = score_pair(a, b, name_similarity(a.key, b.key))
             if score >= threshold:
                 pairs.append(DuplicatePair(a, b, score, evidence))
     pairs.sort(key=lambda p: (-p.score, p.a.id, p.b.id))
