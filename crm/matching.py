@@ -16,11 +16,11 @@ from typing import Iterable
 from crm.models import database
 from crm.text import fold
 
-DEFAULT_THRESHOLD = 85
+DEFAULT_THRESHOLD = 90
 MAX_BLOCK = 60  # a block bigger than this is too common a key to say anything (e.g. "J500 S530")
 SUPPORT_FROM = 85  # name similarity from which the same organisation or domain counts for more
 SHARED_PHONE_BONUS = 15
-OTHER_ORG_PENALTY = 10  # namesakes at two companies, sharing nothing else: often one person who moved
+OTHER_ORG_PENALTY = 15  # namesakes at two companies, sharing nothing else: 85, below the default 90
 OTHER_INITIAL_PENALTY = 20  # "John A. Smith" and "John B. Smith" are two people
 QUICK_REJECT = 60  # below this name similarity, only a shared email or phone makes a candidate
 # Mail providers anyone can use: sharing one says nothing about two people. Judged by the name

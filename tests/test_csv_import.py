@@ -80,8 +80,10 @@ def test_linkedin_enriches_existing_contacts_instead_of_duplicating(run):
     assert people["Chiamaka Okafor"]["title"] == "Senior Technical Recruiter"
     assert people["Björn Lindqvist"]["title"] == "Staff Engineer"
     assert [r["name"] for r in rows].count("Priya Raman") == 2 and len(rows) == 4
-    dupes = json.loads(run("dupes", "--json").stdout)
+    assert json.loads(run("dupes", "--json").stdout) == []  # a namesake elsewhere is not listed by default
+    dupes = json.loads(run("dupes", "--json", "--threshold", "85").stdout)
     assert {(d["a"]["name"], d["b"]["name"]) for d in dupes} == {("Priya Raman", "Priya Raman")}
+    assert "different organisations (umbrella; initech, inc.)" in dupes[0]["evidence"]
 
 
 def test_linkedin_profile_url_identifies_a_person(run):

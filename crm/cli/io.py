@@ -10,6 +10,7 @@ from crm.card import ROLES
 from crm.cli.base import cli, echo_json, json_option, on_option, parse_on, pass_app
 from crm.render import clean, table
 
+DEFAULT_DUPES_THRESHOLD = 90  # crm.matching.DEFAULT_THRESHOLD, kept here so --help needs no import
 PROGRESS_MIN_BYTES = 1 << 20  # files smaller than this import too fast to need a bar
 
 
@@ -181,8 +182,8 @@ def card_json(contact_id: int, card) -> dict:
 
 
 @cli.command()
-@click.option("--threshold", default=85, show_default=True, type=click.IntRange(0, 100),
-              help="Lowest score (0-100) to report.")
+@click.option("--threshold", default=DEFAULT_DUPES_THRESHOLD, show_default=True, type=click.IntRange(0, 100),
+              help="Lowest score (0-100) to report; 85 also lists namesakes at different organisations.")
 @click.option("--limit", type=click.IntRange(min=1), help="Show at most N pairs.")
 @json_option
 @pass_app
