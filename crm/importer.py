@@ -61,8 +61,8 @@ class _Rollback(Exception):
     pass
 
 
-def vcf_files(paths: Iterable[Path], report: ImportReport) -> list[Path]:
-    """Expand folders to the .vcf files directly in them; report paths that cannot be read."""
+def importable_files(paths: Iterable[Path], report: ImportReport) -> list[Path]:
+    """Expand folders to the .vcf/.vcard/.csv files directly in them; report paths that cannot be read."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
@@ -342,9 +342,7 @@ def import_cards(cards: Iterable, file_label: str, report: ImportReport, writer:
 
 def _store_card(result, writer: CardWriter, index: IdentityIndex, report: ImportReport) -> None:
     card = result.card
-    if card.uid and index.by_uid.get(card.uid) not in (None, index.match(card)):
-        card = replace(card, uid="")  # the UID belongs to someone else: do not steal it
-    cid = index.match(card)
+    cid = index.match(card)  # a UID already in the database always matches its own contact first
     if cid is None:
         if not card.uid:
             from crm.contacts import new_uid
@@ -355,8 +353,6 @@ def _store_card(result, writer: CardWriter, index: IdentityIndex, report: Import
     else:
         existing = _existing_card(cid)
         merged = merge_cards(existing, card, other_wins=True)
-        if merged.uid and index.by_uid.get(merged.uid, cid) != cid:
-            merged.uid = existing.uid
         created = False
         changed = merged != existing
         if changed:
@@ -409,7 +405,7 @@ def import_paths(paths: Iterable[Path], now: str, *, dry_run: bool = False, stri
     """Import vCard or CSV files. One transaction per file (one for the whole run with --strict or
     --dry-run, which then rolls back). `on_file` may return a per-card progress callback."""
     report = ImportReport()
-    files = vcf_files(paths, report)
+    files = importable_files(paths, report)
     conn = database.connection()
     index = IdentityIndex(conn)
     writer = CardWriter(conn, now)

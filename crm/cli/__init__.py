@@ -9,17 +9,12 @@ from __future__ import annotations
 from crm.cli.base import cli
 
 # Command modules register themselves on import.
-from crm.cli import contacts as _contacts  # noqa: F401,E402
-from crm.cli import io as _io  # noqa: F401,E402
-
-for _optional in ("touch", "cadence", "safety", "everyday"):
-    try:
-        __import__(f"crm.cli.{_optional}")
-    except ModuleNotFoundError as _exc:  # modules still being written; only our own may be missing
-        if _exc.name != f"crm.cli.{_optional}":
-            raise
-
-
+from crm.cli import cadence as _cadence  # noqa: E402,F401
+from crm.cli import contacts as _contacts  # noqa: E402,F401
+from crm.cli import everyday as _everyday  # noqa: E402,F401
+from crm.cli import io as _io  # noqa: E402,F401
+from crm.cli import safety as _safety  # noqa: E402,F401
+from crm.cli import touch as _touch  # noqa: E402,F401
 from crm.cli.base import attach_contact_completion  # noqa: E402
 
 attach_contact_completion(cli)
