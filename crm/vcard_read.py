@@ -9,12 +9,13 @@ See docs/vcard.md for the mapping and the list of repairs.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Iterator
 
 from crm import vcard_text as vt
-from crm.card import Card
+from crm.card import Card, Typed
 from crm.errors import FormatError
 from crm.vcard_props import DROPPED, HANDLERS, CardBuilder
 
@@ -96,7 +97,43 @@ def _read(decoded: vt.DecodedFile) -> Iterator[CardResult]:
             message = f"The card could not be read (internal error: {type(exc).__name__}: {exc})."
             yield CardResult(index, begin_line, None, message, tuple(warnings))
             continue
+        if decoded.dirty:
+            card = _scrub(card, warnings)
         yield CardResult(index, begin_line, card, None, tuple(warnings))
+
+
+_RAW_BYTE = re.compile("[\udc80-\udcff]")
+
+
+def _clean_text(text: str) -> str:
+    if not _RAW_BYTE.search(text):
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _scrub(card: Card, warnings: list[str]) -> Card:
+    """Bytes no charset explained survive decoding as lone surrogates; whatever property they
+    sit in (a photo URL, an unknown X- line), they become U+FFFD rather than sink the card."""
+    changed = False
+
+    def clean(value):
+        nonlocal changed
+        if isinstance(value, str):
+            fixed = _clean_text(value)
+        elif isinstance(value, list):
+            fixed = [clean(item) for item in value]
+        elif isinstance(value, Typed):
+            fixed = Typed(clean(value.value), clean(value.kind), clean(value.label), clean(value.service))
+        else:
+            return value
+        changed = changed or fixed != value
+        return fixed
+
+    fields = {f.name: clean(getattr(card, f.name)) for f in dataclasses.fields(card)}
+    if not changed:
+        return card
+    warnings.append("bytes in no known character set replaced by \ufffd")
+    return Card(**fields)
 
 
 def _segments(text: str) -> Iterator[tuple[int, int, int, int, list[str]]]:

@@ -482,3 +482,12 @@ def test_exported_files_parse_with_vobject(version):
     parsed = list(vobject.readComponents(text))
     assert len(parsed) == len(found)
     assert [p.fn.value for p in parsed] == [c.display_name for c in found]
+
+
+def test_undecodable_bytes_in_an_unmapped_property_never_sink_the_card():
+    data = b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Photo Person\r\nPHOTO;VALUE=URL:http://x.example/\xff\xfe.jpg\r\nEND:VCARD\r\n"
+    (result,) = list(read_cards(data))
+    assert result.card is not None and result.card.display_name == "Photo Person"
+    assert result.card.extra == ["PHOTO;VALUE=uri:http://x.example/\ufffd\ufffd.jpg"]
+    result.card.extra[0].encode("utf-8")  # storable: no lone surrogates left
+    assert any("\ufffd" in w for w in result.warnings)
