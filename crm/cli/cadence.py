@@ -68,9 +68,14 @@ def today(app, on, limit, drafts, sender, as_json):
     if not suggestions:
         click.echo(f"Nothing due on {day.isoformat()}.", err=True)
         return
-    for s in shown:
-        who = s.contact.name + (f" ({s.contact.org})" if s.contact.org else "")
-        click.echo(clean(f"{s.action:<16}  {who}  [{_lateness(s.overdue_days)}]  {s.reason}"))
+    from crm.render import pad, width
+
+    rows = [(s, clean(s.contact.name + (f" ({s.contact.org})" if s.contact.org else "")),
+             f"[{_lateness(s.overdue_days)}]") for s in shown]
+    who_width = max(width(who) for _s, who, _late in rows)
+    late_width = max(len(late) for _s, _who, late in rows)
+    for s, who, late in rows:
+        click.echo(f"{s.action:<16}  {pad(who, who_width)}  {late:<{late_width}}  {clean(s.reason)}")
         if drafts:
             click.echo("\n".join("    " + line for line in clean(texts[s.key], keep_newlines=True).split("\n")))
             click.echo()
