@@ -49,8 +49,3 @@ def parse_when(text: str, today: date) -> str:
 
 def _fail(text: str) -> None:
     raise InvalidInput(f"bad date {text!r}: {_HINT}")
-
-
-def day_of(when: str) -> date:
-    """The date part of a stored 'YYYY-MM-DD[THH:MM]' value."""
-    return date.fromisoformat(when[:10])

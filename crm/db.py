@@ -7,7 +7,6 @@ queue behind each other instead of failing with "database is locked" on a lock u
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -137,8 +136,8 @@ def migrate(db: SqliteDatabase, path: Path, applied_at: str | None = None) -> li
         return []
     if current > 0 and any(m.alters_existing for m in pending) and has_user_data(db):
         pre_migration_copy(db, path, current)
-    # The recorded time is informative only; it is the one place storage stamps its own writes.
-    stamp = applied_at or _utc_now_iso()
+    # Informative only, and given by the caller (the CLI passes its "now"): storage never reads the clock.
+    stamp = applied_at or "unrecorded"
     for migration in pending:
         with db.atomic():
             for statement in migration.statements:
@@ -148,16 +147,3 @@ def migrate(db: SqliteDatabase, path: Path, applied_at: str | None = None) -> li
                 (migration.version, migration.name, stamp),
             )
     return pending
-
-
-def _utc_now_iso() -> str:
-    # Migration bookkeeping, not domain time: no command's behaviour depends on it.
-    from datetime import datetime, timezone
-
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-
-
-def copy_file_private(source: Path, target: Path) -> None:
-    create_private_file(target)
-    shutil.copyfile(source, target)
-    os.chmod(target, 0o600)
