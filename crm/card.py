@@ -75,6 +75,15 @@ _SCALARS = ("display_name", "given_name", "family_name", "additional_names", "na
 SINGLE_VALUED = frozenset({"PHOTO", "LOGO", "REV", "GEO", "TZ", "GENDER", "ANNIVERSARY", "KIND", "SOUND", "KEY"})
 
 
+NO_NAME = "(no name)"
+
+
+def _fallback_name(card: Card) -> bool:
+    """True when the card's display name is only a stand-in (its email, phone or organisation)."""
+    stand_ins = {t.value for t in card.emails + card.phones} | {card.org, NO_NAME}
+    return card.display_name in stand_ins and not (card.given_name or card.family_name)
+
+
 def _prop_name(line: str) -> str:
     head = line.split(":", 1)[0].split(";", 1)[0]
     return head.rsplit(".", 1)[-1].upper()
@@ -106,6 +115,8 @@ def merge_cards(base: Card, other: Card, *, other_wins: bool) -> Card:
     merged = replace(base)
     for name in _SCALARS:
         value = getattr(other, name)
+        if name == "display_name" and base.display_name and _fallback_name(other):
+            continue  # "0123 456" standing in for a missing name never replaces a real one
         if value and (other_wins or not getattr(base, name)):
             setattr(merged, name, value)
     merged.uid = base.uid or other.uid

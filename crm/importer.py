@@ -8,6 +8,7 @@ Reading files is the format layer's job (`crm.vcard`); this module sees only `Ca
 """
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
@@ -93,10 +94,12 @@ class IdentityIndex:
         self.by_uid = dict(conn.execute("SELECT uid, id FROM contact WHERE uid IS NOT NULL"))
         self.uid_of = {cid: uid for uid, cid in self.by_uid.items()}
         self.by_name: dict[str, list[int]] = defaultdict(list)
+        self.name_of: dict[int, str] = {}
         for cid, name_key in conn.execute("SELECT id, name_key FROM contact"):
             self.by_name[name_key].append(cid)
+            self.name_of[cid] = name_key
         self.by_email: dict[str, int] = {}
-        self.by_phone: dict[str, int] = {}
+        self.by_phone: dict[str, list[int]] = defaultdict(list)  # a number may be shared
         self.by_url: dict[str, int] = {}
         for medium, norm, cid in conn.execute(
             "SELECT medium, norm, contact_id FROM contact_method ORDER BY id"
@@ -104,7 +107,8 @@ class IdentityIndex:
             if medium == "email":
                 self.by_email.setdefault(norm, cid)
             elif medium == "phone":
-                self.by_phone.setdefault(norm, cid)
+                if cid not in self.by_phone[norm]:
+                    self.by_phone[norm].append(cid)
             elif "/in/" in norm:  # personal profile URLs identify a person; home pages may be shared
                 self.by_url.setdefault(norm, cid)
         self.by_org: dict[str, dict[str, int]] = defaultdict(dict)
@@ -122,8 +126,9 @@ class IdentityIndex:
                 return cid
         for phone in card.phones:
             key = phone_key(phone.value)
-            if len(key) >= 7 and key in self.by_phone:
-                return self.by_phone[key]
+            for cid in self.by_phone.get(key, ()) if len(key) >= 7 else ():
+                if self._names_agree(card, cid):
+                    return cid
         for typed in card.socials + card.urls:
             cid = self.by_url.get(url_key(typed.value))
             if cid is not None:
@@ -162,23 +167,43 @@ class IdentityIndex:
         known = self.uid_of.get(cid)
         return None if card.uid and known and known != card.uid else cid
 
+    def _names_agree(self, card: Card, cid: int) -> bool:
+        """A phone number can be shared (an office switchboard, a family landline): it joins two
+        records only when their names share a word, or when one of them has no real name."""
+        if fold(card.display_name) == self.name_of.get(cid):
+            return True
+        incoming = set(_WORD.findall(fold(card.display_name)))
+        stored = set(_WORD.findall(self.name_of.get(cid, "")))
+        if not _is_a_name(incoming) or not _is_a_name(stored):
+            return True
+        return bool({w for w in incoming & stored if len(w) > 1})
+
     def remember(self, cid: int, card: Card) -> None:
         if card.uid:
             self.by_uid.setdefault(card.uid, cid)
             self.uid_of.setdefault(cid, card.uid)
         if cid not in self.by_name.get(fold(card.display_name), ()):
             self.by_name[fold(card.display_name)].append(cid)
+        self.name_of[cid] = fold(card.display_name)
         for email in card.emails:
             self.by_email.setdefault(email_key(email.value), cid)
         for phone in card.phones:
             key = phone_key(phone.value)
-            if len(key) >= 7:
-                self.by_phone.setdefault(key, cid)
+            if len(key) >= 7 and cid not in self.by_phone[key]:
+                self.by_phone[key].append(cid)
         for typed in card.socials + card.urls:
             if "/in/" in url_key(typed.value):
                 self.by_url.setdefault(url_key(typed.value), cid)
         if card.org:
             self.by_org[fold(card.org)].setdefault(_sorted_tokens(fold(card.display_name)), cid)
+
+
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _is_a_name(words: set[str]) -> bool:
+    """False for a display name that was only a fallback (a phone number, an email address)."""
+    return bool(words) and not {"com", "org", "net"} & words and len(words) < 8
 
 
 def _sorted_tokens(name_key: str) -> str:

@@ -12,9 +12,9 @@ import re
 from typing import Callable
 
 from crm import vcard_text as vt
-from crm.card import ROLES, Birthday, Card, Typed
+from crm.card import NO_NAME, ROLES, Birthday, Card, Typed
 
-NO_NAME = "(no name)"
+
 
 _B64_BODY = re.compile(r"[A-Za-z0-9+/]*={0,2}\Z")
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")

@@ -158,3 +158,17 @@ def test_import_is_one_transaction_per_file(run, tmp_path, private_database):
     conn = sqlite3.connect(private_database)
     assert conn.execute("SELECT COUNT(*) FROM contact").fetchone()[0] == 4
     conn.close()
+
+
+def test_a_shared_phone_joins_only_records_whose_names_agree(run, tmp_path):
+    run("add", "Ada Lovelace", "--phone", "+44 20 7946 0000")  # the office switchboard
+    cards = (
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Grace Hopper\r\nTEL:020 7946 0000\r\nEND:VCARD\r\n"  # a colleague
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:A. Lovelace\r\nTEL:0044 20 7946 0000\r\nEND:VCARD\r\n"  # Ada again
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nTEL:+44 (0)20 7946 0000\r\nEND:VCARD\r\n"  # a number, no name
+    )
+    (tmp_path / "office.vcf").write_text(cards)
+    report = imported(run, tmp_path / "office.vcf")
+    # Ada's new card renames her (the file is the newer word); the bare number changes nothing.
+    assert (report["created"], report["updated"], report["unchanged"]) == (1, 1, 1)
+    assert sorted(p["name"] for p in json.loads(run("list", "--json").stdout)) == ["A. Lovelace", "Grace Hopper"]
