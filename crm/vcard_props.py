@@ -14,8 +14,6 @@ from typing import Callable
 from crm import vcard_text as vt
 from crm.card import NO_NAME, ROLES, Birthday, Card, Typed
 
-
-
 _B64_BODY = re.compile(r"[A-Za-z0-9+/]*={0,2}\Z")
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _DATE = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})(?:[T ].*)?\Z")
