@@ -140,3 +140,9 @@ def test_large_books_narrow_fuzzy_candidates_by_word_prefix(run, monkeypatch):
     assert json.loads(run("show", "Zoe Odegrd", "--json").stdout)["name"] == "Zoë Ødegård"
     assert json.loads(run("show", "hoper grace", "--json").stdout)["name"] == "Grace Hopper"
     assert run("show", "Xavier").exit_code == 1
+
+
+def test_plain_crm_shows_help_and_touches_no_database(run, private_database):
+    result = run()
+    assert result.exit_code == 0 and "Usage: crm" in result.stdout and "today" in result.stdout
+    assert not private_database.exists()

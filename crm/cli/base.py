@@ -107,7 +107,8 @@ def fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
-@click.group(cls=CrmGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=CrmGroup, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option(
     "--db",
     "db_path",
@@ -126,6 +127,8 @@ def cli(ctx: click.Context, db_path: Path | None) -> None:
     Example: crm import contacts.vcf && crm today
     """
     ctx.obj = App(db_path)
+    if ctx.invoked_subcommand is None:  # plain `crm`: show what it can do, as --help does
+        click.echo(ctx.get_help())
 
 
 # ---- shared options and parsers --------------------------------------------------------------
