@@ -14,7 +14,6 @@ from itertools import combinations, permutations
 from typing import Iterable
 
 from crm.models import database
-from crm.text import fold
 
 DEFAULT_THRESHOLD = 90
 MAX_BLOCK = 60  # a block bigger than this is too common a key to say anything (e.g. "J500 S530")

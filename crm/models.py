@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from peewee import (
     BooleanField,
-    CharField,
     CompositeKey,
     DatabaseProxy,
     DateField,

@@ -78,7 +78,7 @@ def import_into_fresh_db(template: Path, folder: Path, data: bytes, name: str = 
 
 
 def assert_sound(db_path: Path, report) -> None:
-    from crm.safety import CheckReport, check_consistency
+    from crm.check import CheckReport, check_consistency
 
     conn = sqlite3.connect(db_path)
     try:

@@ -93,7 +93,7 @@ def check(app, as_json):
 
     Example: crm check --json
     """
-    from crm.safety import check_database
+    from crm.check import check_database
 
     report = check_database(app.db_path, lambda: app.db.connection())
     if as_json:
@@ -105,7 +105,7 @@ def check(app, as_json):
 
 
 def _print_report(report) -> None:
-    from crm.safety import CHECKS
+    from crm.check import CHECKS
 
     if report.counts:
         counted = ", ".join(f"{n} {table.replace('_', ' ')}(s)" for table, n in report.counts.items())

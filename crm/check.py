@@ -1,0 +1,242 @@
+"""`crm check`: the database's health in plain words.
+
+SQLite's own integrity and foreign-key checks, then the things only crm knows are wrong
+(a contact without a name, a touchpoint dated in an impossible format, an interview round with
+no interviewers, an email whose stored normal form does not match it). Reads only; prints nothing.
+"""
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Callable, Iterator
+
+from crm.db import check_sqlite_file
+from crm.errors import StorageError
+from crm.safety import _count, _tables, _version, integrity_errors, open_read_only
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong, in plain words. `check` is a stable code a script can match on."""
+
+    check: str
+    table: str
+    id: int | None
+    message: str
+
+    def as_json(self) -> dict:
+        return {"check": self.check, "table": self.table, "id": self.id, "message": self.message}
+
+
+@dataclass
+class CheckReport:
+    database: str
+    schema_version: int | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_json(self) -> dict:
+        return {
+            "database": self.database,
+            "ok": self.ok,
+            "schema_version": self.schema_version,
+            "counts": self.counts,
+            "problems": [p.as_json() for p in self.problems],
+        }
+
+
+# The checks `crm check` runs, in the order it reports them (codes are part of the JSON shape).
+CHECKS = {
+    "integrity": "SQLite integrity check",
+    "foreign-key": "rows pointing at a row that does not exist",
+    "contact-without-name": "contacts without a name",
+    "contact-name-key": "contacts whose search key does not match their name",
+    "contact-bad-birthday": "birthdays that are not a date",
+    "contact-bad-date": "snooze dates that are not a date",
+    "method-empty": "emails, phones or URLs with an empty value",
+    "method-norm": "emails, phones or URLs whose stored normalised form does not match the value",
+    "organisation-without-name": "organisations without a name",
+    "touchpoint-bad-date": "touchpoints dated in an impossible format",
+    "touchpoint-without-kind": "touchpoints without a kind",
+    "application-without-organisation": "applications without an organisation",
+    "application-bad-date": "application dates that are not a date",
+    "round-bad-date": "interview rounds dated in an impossible format",
+    "round-without-interviewers": "interview rounds with no interviewers",
+    "offer-bad-date": "offers dated in an impossible format",
+}
+
+COUNTED = ("contact", "organisation", "touchpoint", "application", "interview_round", "offer")
+_WHEN = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?")
+
+
+def valid_when(value: object) -> bool:
+    """'YYYY-MM-DD' or 'YYYY-MM-DDTHH:MM[:SS]' naming a real day and time."""
+    if not isinstance(value, str) or not _WHEN.fullmatch(value):
+        return False
+    try:
+        if len(value) == 10:
+            date.fromisoformat(value)
+        else:
+            datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def valid_date(value: object) -> bool:
+    return value is None or (isinstance(value, str) and len(value) == 10 and valid_when(value))
+
+
+def _show(value: object, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 4] + "...'"
+
+
+def check_database(path: Path, open_migrated: Callable[[], sqlite3.Connection]) -> CheckReport:
+    """Check the database at `path`: first the file itself, read-only; then, only if it is sound,
+    the data on the connection `open_migrated` returns (the database opened, and so upgraded,
+    as every command opens it)."""
+    path = Path(path)
+    if not path.is_file():
+        raise StorageError(f"no database at {path}")
+    check_sqlite_file(path)
+    report = CheckReport(database=str(path))
+    try:
+        raw = open_read_only(path)
+        try:
+            errors = integrity_errors(raw)
+        finally:
+            raw.close()
+    except sqlite3.Error as exc:
+        errors = [str(exc)]
+    report.problems.extend(Problem("integrity", "", None, f"integrity check: {e}") for e in errors)
+    if report.ok:
+        check_consistency(open_migrated(), report)
+    return report
+
+
+def check_consistency(conn: sqlite3.Connection, report: CheckReport) -> CheckReport:
+    """Step two, on a sound database of the current schema: foreign keys and the data's own rules."""
+    report.schema_version = _version(conn)
+    report.counts = {table: _count(conn, table) for table in COUNTED}
+    report.problems.extend(_foreign_keys(conn))
+    for finder in (_contacts, _methods, _organisations, _touchpoints, _applications, _rounds, _offers):
+        report.problems.extend(finder(conn))
+    return report
+
+
+def _foreign_keys(conn: sqlite3.Connection) -> Iterator[Problem]:
+    references = {}
+    for table in sorted(_tables(conn)):
+        for row in conn.execute(f"PRAGMA foreign_key_list({table})"):
+            references[(table, row[0])] = (row[3], row[2])  # (column, parent table)
+    for table, rowid, parent, fkid in conn.execute("PRAGMA foreign_key_check").fetchall():
+        column, _ = references.get((table, fkid), ("?", parent))
+        if (table, column) == ("application", "organisation_id"):
+            continue  # reported in plainer words as application-without-organisation
+        value = None
+        if rowid is not None and column != "?":
+            value = conn.execute(f'SELECT "{column}" FROM "{table}" WHERE rowid = ?', (rowid,)).fetchone()
+        what = f"{parent} #{value[0]}" if value else f"a {parent}"
+        yield Problem("foreign-key", table, rowid, f"{table} #{rowid} refers to {what}, which does not exist")
+
+
+def _contacts(conn: sqlite3.Connection) -> Iterator[Problem]:
+    from crm.text import fold
+
+    for cid, name, key, year, month, day, snoozed in conn.execute(
+        "SELECT id, display_name, name_key, bday_year, bday_month, bday_day, snoozed_until FROM contact ORDER BY id"
+    ):
+        if not isinstance(name, str) or not name.strip():
+            yield Problem("contact-without-name", "contact", cid,
+                          f"contact #{cid} has no name (give it one: crm edit {cid} --name NAME)")
+        elif key != fold(name):
+            yield Problem("contact-name-key", "contact", cid,
+                          f"contact #{cid}: search key {_show(key)} does not match the name {_show(name)}")
+        if month is not None or day is not None:
+            try:
+                date(year if isinstance(year, int) and year > 0 else 2000, month, day)
+            except (TypeError, ValueError):
+                yield Problem("contact-bad-birthday", "contact", cid,
+                              f"contact #{cid}: birthday {year}-{month}-{day} is not a date")
+        if not valid_date(snoozed):
+            yield Problem("contact-bad-date", "contact", cid,
+                          f"contact #{cid}: snoozed until {_show(snoozed)}, which is not a date")
+
+
+def _methods(conn: sqlite3.Connection) -> Iterator[Problem]:
+    from crm.contacts import norm_for
+
+    for mid, cid, medium, value, norm in conn.execute(
+        "SELECT id, contact_id, medium, value, norm FROM contact_method ORDER BY contact_id, id"
+    ):
+        if not isinstance(value, str) or not value.strip():
+            yield Problem("method-empty", "contact_method", mid, f"contact #{cid} has an empty {medium}")
+            continue
+        expected = norm_for(medium, value)
+        if norm != expected:
+            yield Problem("method-norm", "contact_method", mid,
+                          f"contact #{cid}: {medium} {_show(value)} is stored as {_show(norm)}, expected "
+                          f"{_show(expected)} (look-ups by {medium} will miss it)")
+
+
+def _organisations(conn: sqlite3.Connection) -> Iterator[Problem]:
+    for oid, name in conn.execute("SELECT id, name FROM organisation ORDER BY id"):
+        if not isinstance(name, str) or not name.strip():
+            yield Problem("organisation-without-name", "organisation", oid, f"organisation #{oid} has no name")
+
+
+def _touchpoints(conn: sqlite3.Connection) -> Iterator[Problem]:
+    for tid, cid, on, kind in conn.execute('SELECT id, contact_id, "on", kind FROM touchpoint ORDER BY id'):
+        if not valid_when(on):
+            yield Problem("touchpoint-bad-date", "touchpoint", tid,
+                          f"touchpoint #{tid} (contact #{cid}) is dated {_show(on)}, which is not a date")
+        if not isinstance(kind, str) or not kind.strip():
+            yield Problem("touchpoint-without-kind", "touchpoint", tid,
+                          f"touchpoint #{tid} (contact #{cid}) has no kind")
+
+
+def _applications(conn: sqlite3.Connection) -> Iterator[Problem]:
+    for aid, position, oid, org, reply_by, outcome_on in conn.execute(
+        "SELECT a.id, a.position, a.organisation_id, o.id, a.reply_by, a.outcome_on"
+        " FROM application a LEFT JOIN organisation o ON o.id = a.organisation_id ORDER BY a.id"
+    ):
+        if org is None:
+            gone = f" (organisation #{oid} does not exist)" if oid is not None else ""
+            yield Problem("application-without-organisation", "application", aid,
+                          f"application #{aid} ({_show(position)}) has no organisation{gone}")
+        for label, value in (("reply-by date", reply_by), ("outcome date", outcome_on)):
+            if not valid_date(value):
+                yield Problem("application-bad-date", "application", aid,
+                              f"application #{aid}: {label} {_show(value)} is not a date")
+
+
+def _rounds(conn: sqlite3.Connection) -> Iterator[Problem]:
+    for rid, aid, number, on, reply_by, interviewers in conn.execute(
+        'SELECT r.id, r.application_id, r.number, r."on", r.reply_by,'
+        " (SELECT COUNT(*) FROM round_interviewer ri WHERE ri.round_id = r.id)"
+        " FROM interview_round r ORDER BY r.id"
+    ):
+        where = f"interview round #{rid} (application #{aid}, round {number})"
+        if not valid_when(on):
+            yield Problem("round-bad-date", "interview_round", rid,
+                          f"{where} is dated {_show(on)}, which is not a date")
+        if not valid_date(reply_by):
+            yield Problem("round-bad-date", "interview_round", rid,
+                          f"{where}: reply-by {_show(reply_by)} is not a date")
+        if not interviewers:
+            yield Problem("round-without-interviewers", "interview_round", rid, f"{where} has no interviewers")
+
+
+def _offers(conn: sqlite3.Connection) -> Iterator[Problem]:
+    for oid, title, on in conn.execute('SELECT id, title, "on" FROM offer ORDER BY id'):
+        if on is None or not valid_date(on):
+            yield Problem("offer-bad-date", "offer", oid,
+                          f"offer #{oid} ({_show(title)}) is dated {_show(on)}, which is not a date")
