@@ -247,3 +247,13 @@ def test_a_contact_added_today_is_known_from_its_back_dated_interview(run):
     run("log", "grace", "call", "--inbound", "--on", "2019-05-01")
     created = json.loads(run("show", "grace", "--json").stdout)["created_at"]
     assert created == "2019-05-01T00:00:00"
+
+
+def test_cadence_json(run):
+    run("add", "Ada Lovelace", "--role", "recruiter")
+    run("add", "Bob Li")
+    assert json.loads(run("cadence", "ada", "--json").stdout) == {
+        "contact": {"id": 1, "name": "Ada Lovelace"}, "role": "recruiter", "cadence_days": None,
+        "interval_days": 60, "source": "role"}
+    assert json.loads(run("cadence", "ada", "30", "--json").stdout)["interval_days"] == 30
+    assert json.loads(run("cadence", "bob", "--json").stdout)["source"] is None

@@ -175,8 +175,9 @@ def _set_paused(app, contact: str, paused: bool) -> None:
 @click.argument("contact")
 @click.argument("days", type=int, required=False)
 @click.option("--clear", is_flag=True, help="Drop the contact's own interval: back to its role's default.")
+@json_option
 @pass_app
-def cadence(app, contact, days, clear):
+def cadence(app, contact, days, clear, as_json):
     """Set how often to keep in touch with a contact, in days (without DAYS: show it).
 
     A contact with its own interval is on keep-warm whatever its role.
@@ -197,7 +198,16 @@ def cadence(app, contact, days, clear):
     if days is not None or clear:
         set_cadence(found.id, days, app.now_iso)
         found.cadence_days = days
-    if found.cadence_days is not None:
+    if as_json:
+        own = found.cadence_days
+        echo_json({
+            "contact": {"id": found.id, "name": found.display_name},
+            "role": found.role,
+            "cadence_days": own,
+            "interval_days": own if own is not None else KEEP_WARM_DAYS.get(found.role),
+            "source": "own" if own is not None else ("role" if found.role in KEEP_WARM_DAYS else None),
+        })
+    elif found.cadence_days is not None:
         click.echo(f"{name}: keep in touch every {found.cadence_days} days (own interval).")
     elif found.role in KEEP_WARM_DAYS:
         click.echo(f"{name}: keep in touch every {KEEP_WARM_DAYS[found.role]} days ({found.role} default).")
