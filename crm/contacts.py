@@ -256,10 +256,8 @@ def iter_cards(contact_ids: Sequence[int] | None = None, batch: int = 500) -> It
 # ---- listing -------------------------------------------------------------------------------
 
 
-def contact_rows(contact_ids: Sequence[int] | None = None, *, role: str | None = None,
-                 interest: str | None = None, org: str | None = None) -> list[dict]:
-    """The `crm list --json` records, with a fixed number of queries whatever the count."""
-    query = Contact.select(Contact, Organisation).join(Organisation, join_type=JOIN.LEFT_OUTER)
+def _filtered(query, role: str | None, interest: str | None, org: str | None):
+    """`query` (over Contact joined to Organisation) narrowed by the `list`/`export` filters."""
     if role:
         query = query.where(Contact.role == check_role(role))
     if org:
@@ -272,27 +270,35 @@ def contact_rows(contact_ids: Sequence[int] | None = None, *, role: str | None =
                 .where(fn.lower(Interest.name) == interest.strip().lower())
             )
         )
-    if contact_ids is not None:
-        query = query.where(Contact.id.in_(list(contact_ids)))
+    return query
+
+
+def contact_ids(*, role: str | None = None, interest: str | None = None, org: str | None = None) -> list[int]:
+    """Ids of the contacts a filter selects, in id order (what `crm export` writes)."""
+    query = Contact.select(Contact.id).join(Organisation, join_type=JOIN.LEFT_OUTER)
+    return [cid for (cid,) in _filtered(query, role, interest, org).order_by(Contact.id).tuples()]
+
+
+def contact_rows(*, role: str | None = None, interest: str | None = None, org: str | None = None) -> list[dict]:
+    """The `crm list --json` records, with a fixed number of queries whatever the count."""
+    query = _filtered(Contact.select(Contact, Organisation).join(Organisation, join_type=JOIN.LEFT_OUTER),
+                      role, interest, org)
     contacts = list(query.order_by(Contact.name_key, Contact.id))
     by_id = {c.id: {"emails": [], "phones": [], "interests": []} for c in contacts}
     if contacts:
-        ids = Contact.select(Contact.id).where(Contact.id.in_(list(by_id))) if len(by_id) > 900 else list(by_id)
-        for cid, medium, value in (
-            ContactMethod.select(ContactMethod.contact, ContactMethod.medium, ContactMethod.value)
-            .where(ContactMethod.contact.in_(ids) & ContactMethod.medium.in_(["email", "phone"]))
-            .order_by(ContactMethod.contact, ContactMethod.position)
-            .tuples()
-        ):
+        # A few hundred ids go into the query; for more, reading every row and keeping ours is
+        # cheaper than a huge IN list (and never meets SQLite's limit on bound parameters).
+        few = list(by_id) if len(by_id) <= 900 else None
+        methods = ContactMethod.select(ContactMethod.contact, ContactMethod.medium, ContactMethod.value).where(
+            ContactMethod.medium.in_(["email", "phone"]))
+        tags = ContactInterest.select(ContactInterest.contact, Interest.name).join(Interest)
+        if few is not None:
+            methods = methods.where(ContactMethod.contact.in_(few))
+            tags = tags.where(ContactInterest.contact.in_(few))
+        for cid, medium, value in methods.order_by(ContactMethod.contact, ContactMethod.position).tuples():
             if cid in by_id:
                 by_id[cid]["emails" if medium == "email" else "phones"].append(value)
-        for cid, name in (
-            ContactInterest.select(ContactInterest.contact, Interest.name)
-            .join(Interest)
-            .where(ContactInterest.contact.in_(ids))
-            .order_by(fn.lower(Interest.name))
-            .tuples()
-        ):
+        for cid, name in tags.order_by(fn.lower(Interest.name)).tuples():
             if cid in by_id:
                 by_id[cid]["interests"].append(name)
     return [

@@ -172,3 +172,15 @@ def test_a_shared_phone_joins_only_records_whose_names_agree(run, tmp_path):
     # Ada's new card renames her (the file is the newer word); the bare number changes nothing.
     assert (report["created"], report["updated"], report["unchanged"]) == (1, 1, 1)
     assert sorted(p["name"] for p in json.loads(run("list", "--json").stdout)) == ["A. Lovelace", "Grace Hopper"]
+
+
+def test_export_filters_select_the_same_contacts_as_list(run):
+    run("add", "Ada Lovelace", "--role", "recruiter", "--org", "Acme", "--interest", "chess")
+    run("add", "Grace Hopper", "--org", "Navy", "--interest", "chess")
+    run("add", "Bob Li", "--role", "recruiter")
+    names = lambda *a: [c["name"] for c in json.loads(run("export", "--format", "json", *a).stdout)]  # noqa: E731
+    assert names("--role", "recruiter") == ["Ada Lovelace", "Bob Li"]
+    assert names("--interest", "CHESS") == ["Ada Lovelace", "Grace Hopper"]
+    assert names("--org", "acme", "--interest", "chess") == ["Ada Lovelace"]
+    assert names("--org", "nowhere") == []
+    assert run("export", "--role", "boss").exit_code == 2

@@ -90,9 +90,9 @@ def import_(app, paths, dry_run, strict, fmt, on, as_json):
 def _filtered_ids(role, interest, org) -> list[int] | None:
     if not (role or interest or org):
         return None
-    from crm.contacts import contact_rows
+    from crm.contacts import contact_ids
 
-    return [row["id"] for row in contact_rows(role=role, interest=interest, org=org)]
+    return contact_ids(role=role, interest=interest, org=org)
 
 
 @cli.command()
