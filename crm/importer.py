@@ -310,6 +310,9 @@ class CardWriter:
                 " VALUES (?, ?, 'connect', 'linkedin', 'out', 'Connected on LinkedIn (imported)', ?)",
                 (cid, on, self.now),
             )
+            # Like a back-dated `crm log`: the contact was known from that day (crm.contacts.known_since).
+            day = on[:10] + "T00:00:00"
+            self.conn.execute("UPDATE contact SET created_at = ? WHERE id = ? AND created_at > ?", (day, cid, day))
 
     def replace(self, cid: int, card: Card) -> None:
         role_sql = ", role = ?" if card.role in ROLES and card.role else ""

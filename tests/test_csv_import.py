@@ -67,6 +67,9 @@ def test_linkedin_import_makes_connect_touchpoints_once(run, private_database):
         ("Björn Lindqvist", "2025-03-14", "connect", "linkedin"),
         ("Priya Raman", "2026-10-02", "connect", "linkedin"),
     ]
+    # The contacts count as known from their connection date, so replaying that day sees them.
+    assert conn.execute("SELECT created_at FROM contact WHERE display_name = 'Chiamaka Okafor'").fetchone() == (
+        "2023-11-09T00:00:00",)
 
 
 def test_linkedin_enriches_existing_contacts_instead_of_duplicating(run):

@@ -184,3 +184,9 @@ def test_export_filters_select_the_same_contacts_as_list(run):
     assert names("--org", "acme", "--interest", "chess") == ["Ada Lovelace"]
     assert names("--org", "nowhere") == []
     assert run("export", "--role", "boss").exit_code == 2
+
+
+def test_export_to_a_missing_folder_is_one_line(run, tmp_path):
+    run("add", "Ada Lovelace")
+    result = run("export", "-o", tmp_path / "no" / "such" / "out.vcf")
+    assert result.exit_code == 2 and result.stderr.startswith("Error: cannot write") and result.stderr.count("\n") == 1
