@@ -172,7 +172,7 @@ def _contacts(conn: sqlite3.Connection) -> Iterator[Problem]:
 
 
 def _methods(conn: sqlite3.Connection) -> Iterator[Problem]:
-    from crm.contacts import norm_for
+    from crm.text import method_key
 
     for mid, cid, medium, value, norm in conn.execute(
         "SELECT id, contact_id, medium, value, norm FROM contact_method ORDER BY contact_id, id"
@@ -180,7 +180,7 @@ def _methods(conn: sqlite3.Connection) -> Iterator[Problem]:
         if not isinstance(value, str) or not value.strip():
             yield Problem("method-empty", "contact_method", mid, f"contact #{cid} has an empty {medium}")
             continue
-        expected = norm_for(medium, value)
+        expected = method_key(medium, value)
         if norm != expected:
             yield Problem("method-norm", "contact_method", mid,
                           f"contact #{cid}: {medium} {_show(value)} is stored as {_show(norm)}, expected "

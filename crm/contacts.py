@@ -30,10 +30,6 @@ NAME_THRESHOLD = 80
 NAME_MARGIN = 8
 
 
-def norm_for(medium: str, value: str) -> str:
-    return method_key(medium, value)
-
-
 def check_role(role: str) -> str:
     role = role.strip().lower()
     if role not in ROLES:
@@ -137,7 +133,7 @@ def apply_card(contact: Contact, card: Card, now: str) -> None:
             "contact": contact.id,
             "medium": medium,
             "value": typed.value,
-            "norm": norm_for(medium, typed.value),
+            "norm": method_key(medium, typed.value),
             "kind": typed.kind,
             "label": typed.label,
             "service": typed.service,
