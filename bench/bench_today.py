@@ -52,7 +52,7 @@ LAST = ["Ng", "Smith", "Okafor", "Müller", "García", "Kowalski", "Tanaka", "Si
 
 def build(path: Path) -> None:
     """Write the benchmark database at `path` (any old one is replaced)."""
-    from crm.db import open_database
+    from crm.store.db import open_database
 
     for leftover in path.parent.glob(path.name + "*"):
         leftover.unlink()
@@ -191,9 +191,9 @@ def has_command(name: str, env: dict) -> bool:
 
 def profile(path: Path) -> None:
     """Time the stages in-process: load the snapshot, run the engine."""
-    from crm import cadence
-    from crm.db import open_database
-    from crm.snapshot import load_snapshot
+    from crm.cadence import engine as cadence
+    from crm.store.db import open_database
+    from crm.cadence.snapshot import load_snapshot
 
     open_database(path)
     for _ in range(3):

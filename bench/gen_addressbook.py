@@ -11,7 +11,7 @@ fuzzy matching can find it; apart from the seeded pairs no two cards share a nam
 organisation or an email address. Importable: `generate(n, seed, dupes, photos)` yields card
 texts.
 
-Independent of crm.vcard on purpose: it plays an outside client producing files for us.
+Independent of crm.formats.vcard on purpose: it plays an outside client producing files for us.
 """
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crm.migrations import M001_INITIAL  # noqa: E402
+from crm.store.migrations import M001_INITIAL  # noqa: E402
 
 TARGET = Path(__file__).resolve().parent / "data" / "crm-v1.db"
 STAMP = "2025-03-01T09:30:00"

@@ -10,9 +10,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from crm import cadence, settings
-from crm.cadence import Application, Contact, Offer, Round, Touch
-from crm.cadence_rules import first_offset
+from crm.cadence import engine as cadence
+from crm.cadence import settings
+from crm.cadence.engine import Application, Contact, Offer, Round, Touch
+from crm.cadence.rules import first_offset
 
 DAY0 = date(2026, 3, 2)
 

@@ -10,9 +10,10 @@ from datetime import date, timedelta
 
 from hypothesis import given, settings as hsettings, strategies as st
 
-from crm import cadence, settings
-from crm.cadence import Application, Contact, Offer, Round, Touch
-from crm.cadence_rules import keep_warm_interval
+from crm.cadence import engine as cadence
+from crm.cadence import settings
+from crm.cadence.engine import Application, Contact, Offer, Round, Touch
+from crm.cadence.rules import keep_warm_interval
 
 DAY0 = date(2026, 3, 2)
 ROLES = ("recruiter", "interviewer", "hiring-manager", "referrer", "mentor", "peer", "other", "other")

@@ -5,9 +5,9 @@ from datetime import date, datetime, timezone
 
 import vobject
 
-from crm import cadence
-from crm.cadence import Application, Contact, Offer, Suggestion
-from crm.calendar import calendar_bytes, log_command, uid_for
+from crm.cadence import engine as cadence
+from crm.cadence.engine import Application, Contact, Offer, Suggestion
+from crm.views.calendar import calendar_bytes, log_command, uid_for
 
 STAMP = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
 ANN = Contact(7, 'Ann "A"; Ng,\nJr', "Acme, Inc")
@@ -73,7 +73,7 @@ def test_upcoming_into_a_calendar():
 
 
 def test_calendar_text_never_carries_control_characters():
-    from crm.calendar import ical_text
+    from crm.views.calendar import ical_text
 
     assert ical_text("Ada\x1b[2J \x07Lovelace\u202e\x9b") == "Ada[2J Lovelace"
     assert ical_text("tab\tand\nnewline") == "tab\tand\nnewline"

@@ -177,10 +177,10 @@ def test_missing_options_are_usage_errors(run, people, row_counts):
 
 def test_an_interview_is_one_transaction(run, people, db_dump, monkeypatch):
     """A failure after the application and round are written leaves no trace of either."""
-    import crm.applications
+    import crm.store.applications
 
     dump = db_dump()
-    real = crm.applications._promote
+    real = crm.store.applications._promote
     calls = []
 
     def failing(*args, **kwargs):
@@ -189,7 +189,7 @@ def test_an_interview_is_one_transaction(run, people, db_dump, monkeypatch):
             raise RuntimeError("disk on fire")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(crm.applications, "_promote", failing)
+    monkeypatch.setattr(crm.store.applications, "_promote", failing)
     result = run("interview", "bjorn", "elodie", "--org", "New Org", "--position", "SRE", "--on", "2026-03-02")
     assert result.exit_code == 70 and "disk on fire" in result.stderr
     assert db_dump() == dump

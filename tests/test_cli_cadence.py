@@ -218,7 +218,7 @@ def test_bad_on_date_is_one_line_exit_2(run):
 
 
 def test_cli_defaults_agree_with_settings():
-    from crm import settings
+    from crm.cadence import settings
     from crm.cli import cadence as commands
 
     assert commands.DEFAULT_LIMIT == settings.DEFAULT_TODAY_LIMIT

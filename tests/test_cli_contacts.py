@@ -132,11 +132,11 @@ def test_python_dash_m_and_help_have_examples(run):
 
 
 def test_large_books_narrow_fuzzy_candidates_by_word_prefix(run, monkeypatch):
-    import crm.contacts
+    import crm.store.contacts
 
     add(run, "Zoë Ødegård")
     add(run, "Grace Hopper")
-    monkeypatch.setattr(crm.contacts, "FULL_SCAN_LIMIT", 0)
+    monkeypatch.setattr(crm.store.contacts, "FULL_SCAN_LIMIT", 0)
     assert json.loads(run("show", "Zoe Odegrd", "--json").stdout)["name"] == "Zoë Ødegård"
     assert json.loads(run("show", "hoper grace", "--json").stdout)["name"] == "Grace Hopper"
     assert run("show", "Xavier").exit_code == 1

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import HealthCheck, example, given, settings as hsettings, strategies as st
 
-from crm.review import REPLY_WINDOW_DAYS, format_review, sparkline
+from crm.views.review import REPLY_WINDOW_DAYS, format_review, sparkline
 
 
 def ok(result):
@@ -201,8 +201,8 @@ touch_strategy = st.tuples(
 
 @pytest.fixture
 def bare_db(private_database):
-    from crm.db import open_database
-    from crm.models import Contact
+    from crm.store.db import open_database
+    from crm.store.models import Contact
 
     db = open_database(private_database, applied_at="2026-01-01T00:00:00")
     for i in (1, 2, 3):
@@ -221,8 +221,8 @@ def bare_db(private_database):
               (2, AS_OF - timedelta(days=1), "T17:30", "out", "message"),
               (2, AS_OF - timedelta(days=1), "T09:00", "in", "message")], weeks=5)
 def test_review_sql_equals_the_plain_rules(bare_db, raw, weeks):
-    from crm.models import Touchpoint
-    from crm.review import review
+    from crm.store.models import Touchpoint
+    from crm.views.review import review
 
     Touchpoint.delete().execute()
     rows = [{"contact": c, "on": day.isoformat() + time, "kind": kind, "direction": direction,

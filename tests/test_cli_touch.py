@@ -163,7 +163,9 @@ def test_merge_moves_the_log_to_the_kept_contact(run):
 
 
 def test_the_cli_choices_match_the_library():
-    from crm import applications, offers, touchpoints
+    from crm.store import applications
+    from crm.store import offers
+    from crm.store import touchpoints
     from crm.cli import touch
 
     assert touch.TOUCH_KINDS == touchpoints.KINDS
@@ -185,7 +187,7 @@ def test_command_modules_stay_cheap_to_import():
 
     probe = (
         "import sys\nimport crm.cli\n"
-        "heavy = [m for m in ('rapidfuzz', 'vobject', 'crm.graph', 'crm.profile') if m in sys.modules]\n"
+        "heavy = [m for m in ('rapidfuzz', 'vobject', 'crm.store.graph', 'crm.views.profile') if m in sys.modules]\n"
         "print(','.join(heavy))"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)

@@ -115,8 +115,8 @@ def test_a_transaction_takes_the_write_lock_up_front(private_database):
     holds the write lock from its first statement (BEGIN IMMEDIATE), so it can never find at
     its first write that another process committed meanwhile -- an error SQLite reports at once,
     without waiting. Other writers wait for it instead (busy timeout)."""
-    from crm.db import open_database
-    from crm.models import database
+    from crm.store.db import open_database
+    from crm.store.models import database
 
     db = open_database(private_database)
     other = sqlite3.connect(private_database, timeout=0, isolation_level=None)

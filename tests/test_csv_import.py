@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from crm.csv_format import detect_csv, neutralise, read_csv_contacts
+from crm.formats.csv_contacts import detect_csv, neutralise, read_csv_contacts
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CSV = FIXTURES / "csv"

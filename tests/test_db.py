@@ -6,10 +6,10 @@ import stat
 
 import pytest
 
-from crm.db import migrate, open_database, schema_version
+from crm.store.db import migrate, open_database, schema_version
 from crm.errors import StorageError
-from crm.migrations import LATEST_VERSION, M001_INITIAL, MIGRATIONS
-from crm.models import ALL_MODELS, database
+from crm.store.migrations import LATEST_VERSION, M001_INITIAL, MIGRATIONS
+from crm.store.models import ALL_MODELS, database
 
 
 def test_new_database_is_private_wal_with_foreign_keys(tmp_path):

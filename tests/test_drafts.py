@@ -1,4 +1,4 @@
-"""crm.drafts without a database: facts from suggestions, rendering, templates, never needy."""
+"""crm.views.drafts without a database: facts from suggestions, rendering, templates, never needy."""
 from __future__ import annotations
 
 from datetime import date
@@ -6,9 +6,9 @@ from datetime import date
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
-from crm import settings
-from crm.cadence import Application, Contact, Offer, Round, Suggestion
-from crm.drafts import (
+from crm.cadence import settings
+from crm.cadence.engine import Application, Contact, Offer, Round, Suggestion
+from crm.views.drafts import (
     ACTIONS,
     PACKAGE_TEMPLATES,
     DraftFacts,

@@ -82,9 +82,9 @@ def test_no_intros_says_so(run):
 
 
 def test_big_groups_stay_within_the_pair_budget(run, monkeypatch):
-    import crm.graph
+    import crm.store.graph
 
-    monkeypatch.setattr(crm.graph, "PAIR_BUDGET", 10)
+    monkeypatch.setattr(crm.store.graph, "PAIR_BUDGET", 10)
     for i in range(30):
         add(run, f"Person {i:02d}", "--interest", "everyone")
     add(run, "Ada", "--interest", "everyone", "--interest", "chess")
@@ -104,9 +104,9 @@ small_networks = st.lists(
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(network=small_networks, same_application=st.lists(st.integers(0, 8), max_size=3))
 def test_intros_agree_with_brute_force(tmp_path, network, same_application):
-    from crm.db import open_database
-    from crm.graph import intro_candidates
-    from crm.models import (
+    from crm.store.db import open_database
+    from crm.store.graph import intro_candidates
+    from crm.store.models import (
         Application,
         Contact,
         ContactInterest,

@@ -126,7 +126,7 @@ def test_the_hostile_text_is_stored_intact_and_json_escapes_it(hostile_db, run):
 def test_exports_to_a_terminal_are_escaped_but_files_keep_every_byte(hostile_db, run, tmp_path, monkeypatch):
     """vCard and CSV on stdout are for piping; when stdout is a terminal they are escaped too.
     Written to a file (-o) or a pipe, the export keeps the data exactly."""
-    pytest.importorskip("crm.vcard")
+    pytest.importorskip("crm.formats.vcard")
     import crm.cli.io
 
     for fmt in ("vcard", "csv"):

@@ -2,7 +2,7 @@
 
 The vCard reader's own fuzzing (tests/test_vcard_fuzz.py) checks the format layer. These tests
 push mutated real-world files, random bytes and enormous values through
-`crm.importer.import_paths` into a real database and check what lands there:
+`crm.identity.importer.import_paths` into a real database and check what lands there:
 
 - the importer never raises: broken input becomes its own per-card or per-file errors;
 - the database passes SQLite's integrity and foreign-key checks and crm's own consistency
@@ -26,11 +26,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crm.db import open_database
-from crm.importer import import_paths
-from crm.models import database
+from crm.store.db import open_database
+from crm.identity.importer import import_paths
+from crm.store.models import database
 
-pytest.importorskip("crm.vcard")
+pytest.importorskip("crm.formats.vcard")
 
 NOW = "2026-01-01T09:00:00"
 # CRM_FUZZ_EXAMPLES=5000 pytest tests/test_hostile_import.py for a deeper run than CI's.
@@ -78,7 +78,7 @@ def import_into_fresh_db(template: Path, folder: Path, data: bytes, name: str = 
 
 
 def assert_sound(db_path: Path, report) -> None:
-    from crm.check import CheckReport, check_consistency
+    from crm.store.check import CheckReport, check_consistency
 
     conn = sqlite3.connect(db_path)
     try:
@@ -195,9 +195,9 @@ def test_a_card_the_database_refuses_is_undone_whole_and_the_rest_imported(templ
     """Storing card 2 fails after its contact, organisation and interest rows were written (as a
     value SQLite cannot encode would): that card leaves no row at all, it is reported, and the
     organisation and interest it had created are created again, properly, by the cards after it."""
-    import crm.importer
+    import crm.identity.importer
 
-    real = crm.importer.CardWriter._children
+    real = crm.identity.importer.CardWriter._children
 
     def failing_children(self, cid, card):
         if card.display_name == "Person 2":
@@ -205,7 +205,7 @@ def test_a_card_the_database_refuses_is_undone_whole_and_the_rest_imported(templ
             raise UnicodeEncodeError("utf-8", "\udce8", 0, 1, "surrogates not allowed")
         return real(self, cid, card)
 
-    monkeypatch.setattr(crm.importer.CardWriter, "_children", failing_children)
+    monkeypatch.setattr(crm.identity.importer.CardWriter, "_children", failing_children)
     db_path, report = import_into_fresh_db(template_db, tmp_path, five_cards())
     assert report.created == 4 and report.skipped == 1
     assert [(e["card"], e["message"][:27]) for e in report.errors] == [(3, "the card could not be store")]
@@ -222,17 +222,17 @@ def test_a_card_the_database_refuses_is_undone_whole_and_the_rest_imported(templ
 
 def test_a_storage_failure_mid_card_rolls_the_whole_file_back(template_db, tmp_path, monkeypatch):
     """An I/O error is not the card's fault: the file's transaction is undone, nothing half-written."""
-    import crm.importer
+    import crm.identity.importer
 
     calls = itertools.count()
-    real = crm.importer.CardWriter._children
+    real = crm.identity.importer.CardWriter._children
 
     def failing_children(self, cid, card):
         if next(calls) == 3:
             raise sqlite3.OperationalError("disk I/O error")
         return real(self, cid, card)
 
-    monkeypatch.setattr(crm.importer.CardWriter, "_children", failing_children)
+    monkeypatch.setattr(crm.identity.importer.CardWriter, "_children", failing_children)
     with pytest.raises(sqlite3.OperationalError):
         import_into_fresh_db(template_db, tmp_path, five_cards())
     (db_path,) = tmp_path.glob("db*.db")

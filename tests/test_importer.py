@@ -121,7 +121,7 @@ def test_export_files_are_private_and_reimport_into_an_empty_database(run, tmp_p
 
 def _not_mojibake(text: str) -> bool:
     """The reader undoes doubly-encoded UTF-8 ("Ã©" -> "é"); text that looks like it is out of scope."""
-    from crm.vcard_text import repair_mojibake
+    from crm.formats.vcard.text import repair_mojibake
 
     return repair_mojibake(text) is None
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from crm.matching import Person, blocking_keys, find_duplicates, phonetic
+from crm.identity.matching import Person, blocking_keys, find_duplicates, phonetic
 
 
 def person(pid, name, org="", emails=(), phones=()):
@@ -86,7 +86,7 @@ def test_merge_drops_an_introduction_of_keep_to_itself(run):
 
 
 def test_merge_cards_other_wins_or_only_fills_gaps():
-    from crm.card import Card, Typed, merge_cards
+    from crm.formats.card import Card, Typed, merge_cards
 
     base = Card(display_name="Ada", title="Engineer", uid="u1", emails=[Typed("ada@x.example")],
                 extra=["PHOTO:old", "ADR:;;1 Main St;;;;"], note="met at PyCon", categories=["Chess"])
@@ -105,7 +105,7 @@ def test_merge_cards_other_wins_or_only_fills_gaps():
 
 
 def test_free_mail_by_provider_name_and_counter_evidence():
-    from crm.matching import is_free_mail, score_pair
+    from crm.identity.matching import is_free_mail, score_pair
 
     assert is_free_mail("gmail.com") and is_free_mail("yahoo.co.uk") and not is_free_mail("acme.example")
     same_name_two_companies = score_pair(person(1, "Ada Lovelace", "Acme"), person(2, "Ada Lovelace", "Globex"))
@@ -119,6 +119,6 @@ def test_free_mail_by_provider_name_and_counter_evidence():
 
 def test_cli_default_threshold_matches_the_library():
     from crm.cli.io import DEFAULT_DUPES_THRESHOLD
-    from crm.matching import DEFAULT_THRESHOLD
+    from crm.identity.matching import DEFAULT_THRESHOLD
 
     assert DEFAULT_DUPES_THRESHOLD == DEFAULT_THRESHOLD

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from crm.migrations import LATEST_VERSION
+from crm.store.migrations import LATEST_VERSION
 
 V1_DB = Path(__file__).resolve().parent / "data" / "crm-v1.db"
 
 try:
-    import crm.vcard  # noqa: F401  (the vCard module is written alongside; its exports are checked once it exists)
+    import crm.formats.vcard  # noqa: F401  (the vCard module is written alongside; its exports are checked once it exists)
 
     HAVE_VCARD = True
 except ImportError:
@@ -583,21 +583,21 @@ def test_atomic_write_leaves_the_old_file_when_interrupted(tmp_path):
 
 @pytest.mark.parametrize("interruption", [RuntimeError("boom"), KeyboardInterrupt()])
 def test_an_interrupted_export_never_replaces_a_good_file(db, run, tmp_path, monkeypatch, interruption):
-    import crm.csv_format
+    import crm.formats.csv_contacts
 
     monkeypatch.chdir(tmp_path)
     for i in range(5):
         add(run, f"Person {i}")
     assert run("export", "--format", "csv", "-o", "contacts.csv").exit_code == 0
     good = (tmp_path / "contacts.csv").read_bytes()
-    real = crm.csv_format.write_csv
+    real = crm.formats.csv_contacts.write_csv
 
     def failing(rows):
         for n, chunk in enumerate(real(rows)):
             yield chunk[: len(chunk) // 2]
             raise interruption
 
-    monkeypatch.setattr(crm.csv_format, "write_csv", failing)
+    monkeypatch.setattr(crm.formats.csv_contacts, "write_csv", failing)
     add(run, "Not Exported")
     result = CliRunnerNoCatch(run)("export", "--format", "csv", "-o", "contacts.csv")
     assert result.exit_code in (70, 130), result.output

@@ -1,6 +1,6 @@
 """The snapshot loader: its SQL summaries equal the plain-Python ones, on random databases.
 
-`crm.cadence.from_log` states what `load_snapshot` returns; each test writes a random history
+`crm.cadence.engine.from_log` states what `load_snapshot` returns; each test writes a random history
 through the models, loads it back as of some day, and compares the two whole snapshots.
 """
 from __future__ import annotations
@@ -10,10 +10,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from crm import cadence
-from crm.cadence import Application, Contact, Offer, Round, Touch
-from crm.db import open_database
-from crm.models import (
+from crm.cadence import engine as cadence
+from crm.cadence.engine import Application, Contact, Offer, Round, Touch
+from crm.store.db import open_database
+from crm.store.models import (
     Application as ApplicationRow,
     Contact as ContactRow,
     ContactInterest,
@@ -25,7 +25,7 @@ from crm.models import (
     RoundInterviewer,
     Touchpoint,
 )
-from crm.snapshot import load_snapshot
+from crm.cadence.snapshot import load_snapshot
 
 DAY0 = date(2026, 3, 2)
 ROLES = ("recruiter", "interviewer", "hiring-manager", "referrer", "mentor", "peer", "other", "other", "other")

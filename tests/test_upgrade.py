@@ -11,9 +11,9 @@ from pathlib import Path
 import peewee
 import pytest
 
-from crm.db import open_database, schema_version
-from crm.migrations import LATEST_VERSION, M001_INITIAL
-from crm.models import database
+from crm.store.db import open_database, schema_version
+from crm.store.migrations import LATEST_VERSION, M001_INITIAL
+from crm.store.models import database
 
 V1_DB = Path(__file__).resolve().parent / "data" / "crm-v1.db"
 V1_TABLES = ("schema_migration", "organisation", "contact", "contact_method", "interest",
@@ -113,13 +113,13 @@ def test_a_second_open_does_not_copy_again(old_db):
 def test_a_failing_migration_leaves_the_old_version_intact(old_db, monkeypatch):
     """Each migration runs in one transaction with its schema_migration row: a failure part-way
     through m003 leaves a v2 database that the next (fixed) crm upgrades normally."""
-    import crm.db
-    from crm.migrations import MIGRATIONS, Migration
+    import crm.store.db
+    from crm.store.migrations import MIGRATIONS, Migration
 
     broken = Migration(3, "m003_broken", (MIGRATIONS[2].statements[0], "ALTER TABLE nowhere ADD COLUMN x"),
                        alters_existing=True)
     with monkeypatch.context() as patched:
-        patched.setattr(crm.db, "MIGRATIONS", (*MIGRATIONS[:2], broken))
+        patched.setattr(crm.store.db, "MIGRATIONS", (*MIGRATIONS[:2], broken))
         with pytest.raises(peewee.OperationalError):
             open_database(old_db)
     database.obj.close()

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from crm.card import Birthday, Card, Typed
+from crm.formats.card import Birthday, Card, Typed
 from crm.errors import FormatError
-from crm.vcard import NO_NAME, count_hint, read_cards, social_network, write_card, write_cards
-from crm.vcard_text import fold, parse_params
+from crm.formats.vcard import NO_NAME, count_hint, read_cards, social_network, write_card, write_cards
+from crm.formats.vcard.text import fold, parse_params
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vcard"
 QP_RUN = re.compile(r"=[0-9A-F]{2}(?![0-9A-Fa-f])")

@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from crm.card import ROLES, Birthday, Card, Typed
+from crm.formats.card import ROLES, Birthday, Card, Typed
 from crm.errors import FormatError
-from crm.vcard import read_cards, write_card
-from crm.vcard_text import repair_mojibake
+from crm.formats.vcard import read_cards, write_card
+from crm.formats.vcard.text import repair_mojibake
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vcard"
 _env = os.environ.get("CRM_REAL_VCARDS")

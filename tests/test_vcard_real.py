@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from crm.vcard import read_cards, write_card
+from crm.formats.vcard import read_cards, write_card
 
 
 def real_dir() -> Path | None:

@@ -31,15 +31,18 @@ class App:
     @property
     def db_path(self) -> Path:
         if self._db_path is None:
-            from crm.db import default_path
+            from crm.store.db import default_path
 
             self._db_path = default_path()
         return self._db_path
 
-    @property
-    def db(self):
+    def open_db(self):
+        """Open (creating and migrating if needed) the database and bind the models to it.
+
+        Commands that read or write records get this through `@pass_db`; the few that handle
+        the file itself (backup, restore, check) call it only when they need to."""
         if self._db is None:
-            from crm.db import open_database
+            from crm.store.db import open_database
 
             self._db = open_database(self.db_path, applied_at=self.now_iso)
         return self._db
@@ -64,6 +67,19 @@ class App:
 
 
 pass_app = click.make_pass_decorator(App)
+
+
+def pass_db(func: Callable) -> Callable:
+    """`@pass_app`, with the database opened and the models bound before the command runs:
+    the one place a command says it works on the records."""
+    import functools
+
+    @functools.wraps(func)
+    def with_database(app: App, *args, **kwargs):
+        app.open_db()
+        return func(app, *args, **kwargs)
+
+    return pass_app(with_database)
 
 
 class CrmGroup(click.Group):
@@ -176,7 +192,7 @@ def complete_contact(ctx: click.Context, param: click.Parameter, incomplete: str
     root = ctx.find_root()
     path = root.params.get("db_path")
     if path is None:
-        from crm.db import default_path
+        from crm.store.db import default_path
 
         path = default_path()
     if not Path(path).exists():

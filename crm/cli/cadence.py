@@ -12,12 +12,12 @@ from pathlib import Path
 
 import click
 
-from crm.cli.base import cli, echo_json, json_option, on_option, parse_on, pass_app
+from crm.cli.base import cli, echo_json, json_option, on_option, parse_on, pass_db
 from crm.cli.everyday import sender_option
 from crm.errors import InvalidInput
 from crm.render import clean
 
-# Literals, not imported from crm.settings, so `crm --help` stays cheap; a test checks they agree.
+# Literals, not imported from crm.cadence.settings, so `crm --help` stays cheap; a test checks they agree.
 DEFAULT_LIMIT = 10
 DEFAULT_CALENDAR_DAYS = 14
 MAX_CALENDAR_DAYS = 366
@@ -44,7 +44,7 @@ def bulk_objects():
 @click.option("--drafts", is_flag=True, help="Show a message draft under each suggestion (JSON: a \"draft\" key).")
 @sender_option
 @json_option
-@pass_app
+@pass_db
 def today(app, on, limit, drafts, sender, as_json):
     """Who to nudge today, why, and with what: the suggestions due, best first.
 
@@ -53,11 +53,10 @@ def today(app, on, limit, drafts, sender, as_json):
 
     Example: crm today --on 2026-03-09 --limit 5 --drafts
     """
-    from crm.cadence import suggest
-    from crm.snapshot import load_snapshot
+    from crm.cadence.engine import suggest
+    from crm.cadence.snapshot import load_snapshot
 
     day = parse_on(app, on)
-    app.db
     with bulk_objects():
         suggestions = suggest(load_snapshot(day), day)
     shown = suggestions[:limit]
@@ -86,7 +85,7 @@ def today(app, on, limit, drafts, sender, as_json):
 
 def _drafts(shown, day, sender) -> dict:
     from crm.cli.everyday import user_template_dir
-    from crm.drafts import draft_for, first_names
+    from crm.views.drafts import draft_for, first_names
 
     user_dir = user_template_dir()
     names = first_names(s.contact.id for s in shown)
@@ -107,7 +106,7 @@ def _lateness(days: int) -> str:
 @click.option("--until", metavar="DATE", help="Suggest nothing for them before this date.")
 @click.option("--days", type=int, metavar="N", help="Suggest nothing for N days, counted from --on.")
 @on_option("The day --days counts from [default: today].")
-@pass_app
+@pass_db
 def snooze(app, contact, until, days, on):
     """Suggest nothing for a contact until a date (their suggestions come back on that day).
 
@@ -115,9 +114,9 @@ def snooze(app, contact, until, days, on):
     """
     from datetime import timedelta
 
-    from crm.contacts import resolve_contact
+    from crm.store.contacts import resolve_contact
     from crm.dates import parse_date
-    from crm.snapshot import set_snooze
+    from crm.cadence.snapshot import set_snooze
 
     if (until is None) == (days is None):
         raise InvalidInput("give either --until DATE or --days N")
@@ -128,7 +127,6 @@ def snooze(app, contact, until, days, on):
         end = start + timedelta(days=days)
     else:
         end = parse_date(until, app.today)
-    app.db
     found = resolve_contact(contact)
     set_snooze(found.id, end, app.now_iso)
     click.echo(f"Snoozed {clean(found.display_name)} (#{found.id}): nothing suggested before {end.isoformat()}.",
@@ -137,7 +135,7 @@ def snooze(app, contact, until, days, on):
 
 @cli.command()
 @click.argument("contact")
-@pass_app
+@pass_db
 def pause(app, contact):
     """Never suggest anything for a contact, until `crm resume`.
 
@@ -148,7 +146,7 @@ def pause(app, contact):
 
 @cli.command()
 @click.argument("contact")
-@pass_app
+@pass_db
 def resume(app, contact):
     """Undo `crm pause` (and any snooze): the contact gets suggestions again.
 
@@ -158,10 +156,9 @@ def resume(app, contact):
 
 
 def _set_paused(app, contact: str, paused: bool) -> None:
-    from crm.contacts import resolve_contact
-    from crm.snapshot import set_paused, set_snooze
+    from crm.store.contacts import resolve_contact
+    from crm.cadence.snapshot import set_paused, set_snooze
 
-    app.db
     found = resolve_contact(contact)
     set_paused(found.id, paused, app.now_iso)
     if paused:
@@ -176,7 +173,7 @@ def _set_paused(app, contact: str, paused: bool) -> None:
 @click.argument("days", type=int, required=False)
 @click.option("--clear", is_flag=True, help="Drop the contact's own interval: back to its role's default.")
 @json_option
-@pass_app
+@pass_db
 def cadence(app, contact, days, clear, as_json):
     """Set how often to keep in touch with a contact, in days (without DAYS: show it).
 
@@ -184,15 +181,14 @@ def cadence(app, contact, days, clear, as_json):
 
     Example: crm cadence "ada lovelace" 30
     """
-    from crm.contacts import resolve_contact
-    from crm.settings import KEEP_WARM_DAYS
-    from crm.snapshot import set_cadence
+    from crm.store.contacts import resolve_contact
+    from crm.cadence.settings import KEEP_WARM_DAYS
+    from crm.cadence.snapshot import set_cadence
 
     if days is not None and clear:
         raise InvalidInput("give DAYS or --clear, not both")
     if days is not None and days <= 0:
         raise InvalidInput(f"DAYS must be a positive number, not {days}")
-    app.db
     found = resolve_contact(contact)
     name = f"{clean(found.display_name)} (#{found.id})"
     if days is not None or clear:
@@ -221,7 +217,7 @@ def cadence(app, contact, days, clear, as_json):
 @click.option("--days", default=DEFAULT_CALENDAR_DAYS, show_default=True, metavar="N",
               type=click.IntRange(min=1, max=MAX_CALENDAR_DAYS), help="How many days ahead, from --on.")
 @on_option("The first day [default: today].")
-@pass_app
+@pass_db
 def calendar(app, output, days, on):
     """Write the coming suggestions as an iCalendar file (one all-day event each).
 
@@ -232,12 +228,11 @@ def calendar(app, output, days, on):
     """
     from datetime import timedelta
 
-    from crm.cadence import upcoming
-    from crm.calendar import calendar_bytes
-    from crm.snapshot import load_snapshot
+    from crm.cadence.engine import upcoming
+    from crm.views.calendar import calendar_bytes
+    from crm.cadence.snapshot import load_snapshot
 
     start = parse_on(app, on)
-    app.db
     with bulk_objects():
         plan = upcoming(load_snapshot(start, start + timedelta(days=days - 1)), start, days)
     data = calendar_bytes(plan, app.now.astimezone())
@@ -249,7 +244,7 @@ def calendar(app, output, days, on):
         return
     from crm.errors import FormatError
     from crm.files import atomic_write
-    from crm.safety import check_export_target
+    from crm.store.backup import check_export_target
 
     check_export_target(output, app.db_path)
     try:

@@ -5,8 +5,8 @@ from typing import Callable
 
 import click
 
-from crm.card import ROLES
-from crm.cli.base import cli, echo_json, json_option, on_option, parse_on, pass_app
+from crm.formats.card import ROLES
+from crm.cli.base import cli, echo_json, json_option, on_option, parse_on, pass_db
 from crm.render import clean, table
 
 
@@ -28,7 +28,7 @@ def contact_options(func: Callable) -> Callable:
 
 
 def _changes(name, emails, phones, org, title, role, interests, urls, note):
-    from crm.contacts import ContactChanges
+    from crm.store.contacts import ContactChanges
 
     return ContactChanges(
         name=name, emails=list(emails), phones=list(phones), urls=list(urls), interests=list(interests),
@@ -41,15 +41,14 @@ def _changes(name, emails, phones, org, title, role, interests, urls, note):
 @contact_options
 @on_option("Date the contact was added (used to spread first keep-warm dates) [default: today].")
 @json_option
-@pass_app
+@pass_db
 def add(app, name, emails, phones, org, title, role, interests, urls, note, on, as_json):
     """Add a contact and print its id.
 
     Example: crm add "Ada Lovelace" --email ada@example.com --org Acme --role recruiter --interest chess
     """
-    from crm.contacts import card_from_changes, create_contact
+    from crm.store.contacts import card_from_changes, create_contact
 
-    app.db
     card = card_from_changes(_changes(name, emails, phones, org, title, role, interests, urls, note))
     contact = create_contact(card, app.moment(parse_on(app, on)))
     if as_json:
@@ -63,15 +62,14 @@ def add(app, name, emails, phones, org, title, role, interests, urls, note, on, 
 @click.option("--interest", metavar="I", help="Only contacts tagged with this interest.")
 @click.option("--org", metavar="O", help="Only contacts at this organisation.")
 @json_option
-@pass_app
+@pass_db
 def list_(app, role, interest, org, as_json):
     """List contacts, optionally filtered.
 
     Example: crm list --role recruiter --json
     """
-    from crm.contacts import contact_rows
+    from crm.store.contacts import contact_rows
 
-    app.db
     rows = contact_rows(role=role, interest=interest, org=org)
     if as_json:
         echo_json(rows)
@@ -94,7 +92,7 @@ def list_(app, role, interest, org, as_json):
 @click.argument("contact")
 @on_option("Show the contact as of this date (its next suggested touch counts from it) [default: today].")
 @json_option
-@pass_app
+@pass_db
 def show(app, contact, on, as_json):
     """Show one contact and everything around it.
 
@@ -102,10 +100,9 @@ def show(app, contact, on, as_json):
 
     Example: crm show "ada lovelace"
     """
-    from crm.contacts import resolve_contact
-    from crm.profile import contact_profile, format_profile
+    from crm.store.contacts import resolve_contact
+    from crm.views.profile import contact_profile, format_profile
 
-    app.db
     found = resolve_contact(contact)
     profile = contact_profile(found, parse_on(app, on))
     if as_json:
@@ -118,15 +115,14 @@ def show(app, contact, on, as_json):
 @click.argument("contact")
 @click.option("--name", metavar="NAME", help="New display name.")
 @contact_options
-@pass_app
+@pass_db
 def edit(app, contact, name, emails, phones, org, title, role, interests, urls, note):
     """Change a contact: set fields, add emails, phones, URLs and interests.
 
     Example: crm edit ada --title "Head of Talent" --email ada@newco.example
     """
-    from crm.contacts import edit_contact, resolve_contact
+    from crm.store.contacts import edit_contact, resolve_contact
 
-    app.db
     found = resolve_contact(contact)
     edit_contact(found, _changes(name, emails, phones, org, title, role, interests, urls, note), app.now_iso)
     click.echo(f"Updated {clean(found.display_name)} (#{found.id}).", err=True)
@@ -136,15 +132,14 @@ def edit(app, contact, name, emails, phones, org, title, role, interests, urls, 
 @click.argument("contact")
 @click.argument("interests", nargs=-1, required=True)
 @click.option("--note", metavar="TEXT", default="", help='Where you learned it ("mentioned chess at the interview").')
-@pass_app
+@pass_db
 def tag(app, contact, interests, note):
     """Tag a contact with interests.
 
     Example: crm tag ada chess "machine learning" --note "mentioned at the interview"
     """
-    from crm.contacts import resolve_contact, tag_contact
+    from crm.store.contacts import resolve_contact, tag_contact
 
-    app.db
     found = resolve_contact(contact)
     added = tag_contact(found, interests, note)
     click.echo(
@@ -155,15 +150,14 @@ def tag(app, contact, interests, note):
 @cli.command()
 @click.argument("contact")
 @click.argument("interests", nargs=-1, required=True)
-@pass_app
+@pass_db
 def untag(app, contact, interests):
     """Remove interest tags from a contact.
 
     Example: crm untag ada chess
     """
-    from crm.contacts import resolve_contact, untag_contact
+    from crm.store.contacts import resolve_contact, untag_contact
 
-    app.db
     found = resolve_contact(contact)
     removed = untag_contact(found, interests)
     click.echo(f"Removed {removed} tag(s) from {clean(found.display_name)}.", err=True)
@@ -172,15 +166,14 @@ def untag(app, contact, interests):
 @cli.command()
 @click.argument("contact")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
-@pass_app
+@pass_db
 def rm(app, contact, yes):
     """Delete a contact and its history.
 
     Example: crm rm 42 --yes
     """
-    from crm.contacts import delete_contact, resolve_contact
+    from crm.store.contacts import delete_contact, resolve_contact
 
-    app.db
     found = resolve_contact(contact)
     label = f"{found.display_name} (#{found.id})"
     if not yes:

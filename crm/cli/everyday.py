@@ -7,12 +7,12 @@ from typing import Callable
 
 import click
 
-from crm.cli.base import cli, echo_json, json_option, on_option, parse_on, pass_app, positive
+from crm.cli.base import cli, echo_json, json_option, on_option, parse_on, pass_db, positive
 from crm.errors import InvalidInput, NotFound
 from crm.render import clean, table
 
 # Kept here as a literal (not imported) so `crm --help` never imports the library modules;
-# tests/test_drafts.py holds it equal to crm.settings.ACTIONS.
+# tests/test_drafts.py holds it equal to crm.cadence.settings.ACTIONS.
 DRAFT_ACTIONS = ("thank-you", "feedback-request", "status-check", "connect", "congratulate", "value-offer", "check-in")
 
 
@@ -26,7 +26,7 @@ def sender_option(func: Callable) -> Callable:
 
 def user_template_dir():
     """The folder whose <action>.txt files override the shipped templates (reads the environment)."""
-    from crm.drafts import template_dir
+    from crm.views.drafts import template_dir
 
     return template_dir(os.environ)
 
@@ -43,7 +43,7 @@ def _complete_action(ctx, param, incomplete):
 @sender_option
 @click.option("--list-templates", is_flag=True, help="Show each action's template file and whether it is yours.")
 @json_option
-@pass_app
+@pass_db
 def draft(app, contact, action, on, sender, list_templates, as_json):
     """Draft a short, polite message for the touch `crm today` suggests for CONTACT.
 
@@ -54,7 +54,7 @@ def draft(app, contact, action, on, sender, list_templates, as_json):
 
     Example: crm draft "bjorn lindqvist" --on 2026-03-06 --from "Sam Doe"
     """
-    from crm.drafts import list_templates as templates
+    from crm.views.drafts import list_templates as templates
 
     user_dir = user_template_dir()
     if list_templates:
@@ -63,19 +63,18 @@ def draft(app, contact, action, on, sender, list_templates, as_json):
     if contact is None:
         raise InvalidInput("a contact is needed (an id, an email address or a name), or --list-templates")
     if action is not None:
-        from crm.touchpoints import choose
+        from crm.store.touchpoints import choose
 
         action = choose(action, DRAFT_ACTIONS, "action")
     day = parse_on(app, on)
-    app.db
-    from crm.contacts import resolve_contact
-    from crm.drafts import check_facts, draft as render_draft, facts_for, find_template, first_names, load_facts
+    from crm.store.contacts import resolve_contact
+    from crm.views.drafts import check_facts, draft as render_draft, facts_for, find_template, first_names, load_facts
 
     found = resolve_contact(contact)
     suggestion = None
     if action is None:
-        from crm.cadence import suggest
-        from crm.snapshot import load_snapshot
+        from crm.cadence.engine import suggest
+        from crm.cadence.snapshot import load_snapshot
 
         suggestion = next((s for s in suggest(load_snapshot(day, around=found.id), day) if s.contact.id == found.id), None)
         if suggestion is None:
@@ -106,7 +105,7 @@ def draft(app, contact, action, on, sender, list_templates, as_json):
     why = f": {suggestion.reason}" if suggestion is not None else ""
     click.echo(f"-- {action} for {clean(found.display_name)} (#{found.id}){clean(why)}", err=True)
     if action == "connect":
-        from crm.drafts import LINKEDIN_NOTE_LIMIT
+        from crm.views.drafts import LINKEDIN_NOTE_LIMIT
 
         if len(text) > LINKEDIN_NOTE_LIMIT:
             click.echo(f"Note: {len(text)} characters; LinkedIn allows {LINKEDIN_NOTE_LIMIT} in a connection note.",
@@ -142,7 +141,7 @@ def _show_templates(found, user_dir, as_json) -> None:
 @click.option("--weeks", default=8, show_default=True, metavar="N", type=int, help="How many weeks to look back.")
 @on_option("The last day of the last week (YYYY-MM-DD, today, yesterday, -Nd) [default: today].")
 @json_option
-@pass_app
+@pass_db
 def review(app, weeks, on, as_json):
     """Review your last weeks in numbers: touches, replies, offers given, who is going cold, applications.
 
@@ -150,13 +149,12 @@ def review(app, weeks, on, as_json):
 
     Example: crm review --weeks 4 --on 2026-03-29 --json
     """
-    from crm.review import MAX_WEEKS, format_review, review as weekly_review
+    from crm.views.review import MAX_WEEKS, format_review, review as weekly_review
 
     positive("--weeks", weeks)
     if weeks > MAX_WEEKS:
         raise InvalidInput(f"--weeks goes up to {MAX_WEEKS} (ten years), not {weeks}")
     day = parse_on(app, on)
-    app.db
     report = weekly_review(day, weeks)
     if as_json:
         echo_json(report)

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from crm.card import ROLES
-from crm.cli.base import cli, echo_json, json_option, on_option, parse_on, pass_app
+from crm.formats.card import ROLES
+from crm.cli.base import cli, echo_json, json_option, on_option, parse_on, pass_db
 from crm.render import clean, table
 
-DEFAULT_DUPES_THRESHOLD = 90  # crm.matching.DEFAULT_THRESHOLD, kept here so --help needs no import
+DEFAULT_DUPES_THRESHOLD = 90  # crm.identity.matching.DEFAULT_THRESHOLD, kept here so --help needs no import
 PROGRESS_MIN_BYTES = 1 << 20  # files smaller than this import too fast to need a bar
 
 
@@ -25,7 +25,7 @@ class _Progress:
         self.finish()
         if not self.enabled or len(data) < PROGRESS_MIN_BYTES:
             return None
-        from crm.vcard import count_hint
+        from crm.formats.vcard import count_hint
 
         self.bar = click.progressbar(
             length=max(1, count_hint(data) or data.count(b"\n")),
@@ -48,7 +48,7 @@ class _Progress:
               help="Read every file as this format [default: detected from each file's content].")
 @on_option("Date the imported contacts count as added [default: today].")
 @json_option
-@pass_app
+@pass_db
 def import_(app, paths, dry_run, strict, fmt, on, as_json):
     """Import contacts from vCard or CSV files, or folders of them.
 
@@ -60,9 +60,8 @@ def import_(app, paths, dry_run, strict, fmt, on, as_json):
 
     Example: crm import ~/Downloads/contacts.vcf --dry-run
     """
-    from crm.importer import import_paths
+    from crm.identity.importer import import_paths
 
-    app.db
     progress = _Progress(enabled=sys.stderr.isatty() and not as_json)
     try:
         report = import_paths(
@@ -90,7 +89,7 @@ def import_(app, paths, dry_run, strict, fmt, on, as_json):
 def _filtered_ids(role, interest, org) -> list[int] | None:
     if not (role or interest or org):
         return None
-    from crm.contacts import contact_ids
+    from crm.store.contacts import contact_ids
 
     return contact_ids(role=role, interest=interest, org=org)
 
@@ -102,7 +101,7 @@ def _filtered_ids(role, interest, org) -> list[int] | None:
 @click.option("--role", type=click.Choice(ROLES, case_sensitive=False), help="Only contacts with this role.")
 @click.option("--interest", metavar="I", help="Only contacts tagged with this interest.")
 @click.option("--org", metavar="O", help="Only contacts at this organisation.")
-@pass_app
+@pass_db
 def export(app, fmt, vcard_version, output, role, interest, org):
     """Export contacts as vCard, JSON or CSV.
 
@@ -111,16 +110,15 @@ def export(app, fmt, vcard_version, output, role, interest, org):
 
     Example: crm export --format vcard --vcard-version 4.0 -o contacts.vcf
     """
-    from crm.contacts import iter_cards
+    from crm.store.contacts import iter_cards
 
-    app.db
     rows = iter_cards(_filtered_ids(role, interest, org))
     if fmt == "vcard":
-        from crm.vcard import write_card
+        from crm.formats.vcard import write_card
 
         chunks = (write_card(card, vcard_version) for _cid, card in rows)
     elif fmt == "csv":
-        from crm.csv_format import write_csv
+        from crm.formats.csv_contacts import write_csv
 
         chunks = write_csv(rows)
     else:
@@ -134,7 +132,7 @@ def export(app, fmt, vcard_version, output, role, interest, org):
             click.echo(chunk, nl=False)
     else:
         from crm.files import atomic_write
-        from crm.safety import check_export_target
+        from crm.store.backup import check_export_target
 
         check_export_target(output, app.db_path)
 
@@ -186,15 +184,14 @@ def card_json(contact_id: int, card) -> dict:
               help="Lowest score (0-100) to report; 85 also lists namesakes at different organisations.")
 @click.option("--limit", type=click.IntRange(min=1), help="Show at most N pairs.")
 @json_option
-@pass_app
+@pass_db
 def dupes(app, threshold, limit, as_json):
     """List likely duplicate contacts with a score and the evidence.
 
     Example: crm dupes --threshold 90
     """
-    from crm.matching import find_duplicates, load_people
+    from crm.identity.matching import find_duplicates, load_people
 
-    app.db
     pairs = find_duplicates(load_people(), threshold)
     if limit:
         pairs = pairs[:limit]
@@ -216,16 +213,15 @@ def dupes(app, threshold, limit, as_json):
 @cli.command()
 @click.argument("keep")
 @click.argument("other")
-@pass_app
+@pass_db
 def merge(app, keep, other):
     """Merge OTHER into KEEP: every email, phone, interest, note and touchpoint; then delete OTHER.
 
     Example: crm merge 12 57
     """
-    from crm.contacts import resolve_contact
-    from crm.matching import merge_contacts
+    from crm.store.contacts import resolve_contact
+    from crm.identity.matching import merge_contacts
 
-    app.db
     kept, gone = resolve_contact(keep), resolve_contact(other)
     label = f"{gone.display_name} (#{gone.id})"
     merge_contacts(kept.id, gone.id, app.now_iso)

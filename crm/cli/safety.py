@@ -26,7 +26,7 @@ def backup(app, path, as_json):
 
     Example: crm backup ~/Backups/
     """
-    from crm.safety import backup_database, backup_target
+    from crm.store.backup import backup_database, backup_target
 
     result = backup_database(app.db_path, backup_target(path, app.now_iso))
     if as_json:
@@ -62,7 +62,7 @@ def restore(app, path, as_json):
 
     Example: crm restore ~/Backups/crm-2026-01-31T09-00-00.db
     """
-    from crm.safety import restore_database
+    from crm.store.backup import restore_database
 
     result = restore_database(app.db_path, path, app.now_iso)
     if as_json:
@@ -93,9 +93,9 @@ def check(app, as_json):
 
     Example: crm check --json
     """
-    from crm.check import check_database
+    from crm.store.check import check_database
 
-    report = check_database(app.db_path, lambda: app.db.connection())
+    report = check_database(app.db_path, lambda: app.open_db().connection())
     if as_json:
         echo_json(report.as_json())
     else:
@@ -105,7 +105,7 @@ def check(app, as_json):
 
 
 def _print_report(report) -> None:
-    from crm.check import CHECKS
+    from crm.store.check import CHECKS
 
     if report.counts:
         counted = ", ".join(f"{n} {table.replace('_', ' ')}(s)" for table, n in report.counts.items())

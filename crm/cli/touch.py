@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from crm.cli.base import cli, echo_json, json_option, parse_on, pass_app
+from crm.cli.base import cli, echo_json, json_option, parse_on, pass_db
 from crm.render import clean, table
 
 # Kept here as literals (not imported) so `crm --help` never imports the library modules.
@@ -57,7 +57,7 @@ def _reply_by(app, value: str | None):
               help="The offer this touch gives them (marks it given to them).")
 @click.option("--application", metavar="APP", help="The application it is about (id or organisation name).")
 @json_option
-@pass_app
+@pass_db
 def log(app, contact, kind, via, inbound, on, note, offer_id, application, as_json):
     """Log a touch with a contact and print its id.
 
@@ -67,17 +67,16 @@ def log(app, contact, kind, via, inbound, on, note, offer_id, application, as_js
 
     Example: crm log "ada lovelace" thank-you --via email --on 2026-03-03 --note "after round 1"
     """
-    from crm.contacts import resolve_contact
-    from crm.touchpoints import CHANNELS as channels, KINDS, choose, log_touch, resolve_offer
+    from crm.store.contacts import resolve_contact
+    from crm.store.touchpoints import CHANNELS as channels, KINDS, choose, log_touch, resolve_offer
 
     kind = choose(kind, KINDS, "kind")
     via = choose(via, channels, "channel") if via is not None else None
     when = _when(app, on, app.now.strftime("%Y-%m-%dT%H:%M"))
-    app.db
     found = resolve_contact(contact)
     offer = resolve_offer(offer_id) if offer_id is not None else None
     if application is not None:
-        from crm.applications import resolve_application
+        from crm.store.applications import resolve_application
 
         application = resolve_application(application)
     touch = log_touch(found, kind, when, now=app.now_iso, via=via, inbound=inbound, note=note, offer=offer,
@@ -93,16 +92,15 @@ def log(app, contact, kind, via, inbound, on, note, offer_id, application, as_js
 @cli.command()
 @click.argument("contact")
 @json_option
-@pass_app
+@pass_db
 def history(app, contact, as_json):
     """Show a contact's log, oldest first.
 
     Example: crm history ada --json
     """
-    from crm.contacts import resolve_contact
-    from crm.touchpoints import history as touch_history
+    from crm.store.contacts import resolve_contact
+    from crm.store.touchpoints import history as touch_history
 
-    app.db
     found = resolve_contact(contact)
     touches = touch_history(found.id)
     if as_json:
@@ -127,16 +125,15 @@ def history(app, contact, as_json):
 
 @cli.command()
 @click.argument("touch_id", metavar="TOUCH_ID")
-@pass_app
+@pass_db
 def unlog(app, touch_id):
     """Remove a mistaken entry from the log.
 
     Example: crm unlog 42
     """
-    from crm.touchpoints import parse_id, unlog as remove
+    from crm.store.touchpoints import parse_id, unlog as remove
 
     number = parse_id(touch_id, "a touchpoint id")
-    app.db
     removed = remove(number)
     click.echo(
         f"Removed #{removed['id']}: {removed['kind']} on {removed['on']} with "
@@ -156,7 +153,7 @@ def unlog(app, touch_id):
 @click.option("--reply-by", metavar="DATE", help="When they said they would get back to you.")
 @click.option("--recruiter", metavar="CONTACT", help="The recruiter running the process.")
 @json_option
-@pass_app
+@pass_db
 def interview(app, contacts, org, position, on, reply_by, recruiter, as_json):
     """Record an interview round with one or more interviewers; print the application id.
 
@@ -166,12 +163,11 @@ def interview(app, contacts, org, position, on, reply_by, recruiter, as_json):
 
     Example: crm interview bjorn elodie --org "Acme Robotics" --position "Platform Engineer" --on 2026-03-05T10:00
     """
-    from crm.applications import record_interview
-    from crm.contacts import resolve_contact
+    from crm.store.applications import record_interview
+    from crm.store.contacts import resolve_contact
 
     when = _when(app, on, app.today.isoformat())
     reply = _reply_by(app, reply_by)
-    app.db
     people = [resolve_contact(c) for c in contacts]
     recruiter_contact = resolve_contact(recruiter) if recruiter is not None else None
     recorded = record_interview(people, org, position, when, now=app.now_iso, reply_by=reply,
@@ -189,7 +185,7 @@ def interview(app, contacts, org, position, on, reply_by, recruiter, as_json):
 @click.argument("result", metavar="RESULT", shell_complete=_completer(RESULTS))
 @click.option("--on", metavar="DATE", help="When you heard [default: today].")
 @click.option("--note", metavar="TEXT", default="", help="What they said.")
-@pass_app
+@pass_db
 def outcome(app, application, result, on, note):
     """Record how an application ended: offer, hired, rejected, withdrawn or closed.
 
@@ -197,12 +193,11 @@ def outcome(app, application, result, on, note):
 
     Example: crm outcome "acme robotics" rejected --on 2026-03-16 --note "went with an internal candidate"
     """
-    from crm.applications import RESULTS as results, describe, resolve_application, set_outcome
-    from crm.touchpoints import choose
+    from crm.store.applications import RESULTS as results, describe, resolve_application, set_outcome
+    from crm.store.touchpoints import choose
 
     result = choose(result, results, "result")
     day = parse_on(app, on)
-    app.db
     found = resolve_application(application)
     set_outcome(found, result, day, note)
     click.echo(f"{clean(describe(found))}: {result} on {day.isoformat()}.", err=True)
@@ -211,7 +206,7 @@ def outcome(app, application, result, on, note):
 @cli.command()
 @click.option("--open", "open_only", is_flag=True, help="Only applications still open (no outcome, or an offer).")
 @json_option
-@pass_app
+@pass_db
 def applications(app, open_only, as_json):
     """List applications with their stage, rounds, people and dates.
 
@@ -219,9 +214,8 @@ def applications(app, open_only, as_json):
 
     Example: crm applications --open
     """
-    from crm.applications import application_rows, contact_names
+    from crm.store.applications import application_rows, contact_names
 
-    app.db
     rows = application_rows(open_only=open_only)
     if as_json:
         echo_json(rows)
@@ -276,7 +270,7 @@ def offer():
 @click.option("--introduce", metavar="CONTACT", help="For an introduction: the person you would introduce them to.")
 @click.option("--on", metavar="DATE", help="When you found it or can offer it [default: today].")
 @json_option
-@pass_app
+@pass_db
 def offer_add(app, kind, title, url, interests, for_contact, introduce, on, as_json):
     """Add a value offer and print its id.
 
@@ -285,13 +279,12 @@ def offer_add(app, kind, title, url, interests, for_contact, introduce, on, as_j
 
     Example: crm offer add introduction "Meet Omar (chess, climbing)" --for "Chiamaka Okafor" --introduce "Omar Haddad"
     """
-    from crm.contacts import resolve_contact
-    from crm.offers import KINDS, add_offer
-    from crm.touchpoints import choose
+    from crm.store.contacts import resolve_contact
+    from crm.store.offers import KINDS, add_offer
+    from crm.store.touchpoints import choose
 
     kind = choose(kind, KINDS, "offer kind")
     day = parse_on(app, on)
-    app.db
     meant_for = resolve_contact(for_contact) if for_contact is not None else None
     other = resolve_contact(introduce) if introduce is not None else None
     created = add_offer(kind, title, on=day, now=app.moment(day), url=url, interests=interests,
@@ -306,16 +299,15 @@ def offer_add(app, kind, title, url, interests, for_contact, introduce, on, as_j
 
 @offer.command(name="list")
 @json_option
-@pass_app
+@pass_db
 def offer_list(app, as_json):
     """List offers and to whom each has been given.
 
     Example: crm offer list --json
     """
-    from crm.applications import contact_names
-    from crm.offers import offer_rows
+    from crm.store.applications import contact_names
+    from crm.store.offers import offer_rows
 
-    app.db
     rows = offer_rows()
     if as_json:
         echo_json(rows)
@@ -349,7 +341,7 @@ def offer_list(app, as_json):
 @click.option("--limit", default=20, show_default=True, metavar="N", type=click.IntRange(min=1),
               help="Show at most N pairs.")
 @json_option
-@pass_app
+@pass_db
 def intros(app, limit, as_json):
     """Suggest introductions: pairs who share interests and have no known link yet.
 
@@ -358,9 +350,8 @@ def intros(app, limit, as_json):
 
     Example: crm intros --limit 5
     """
-    from crm.graph import intro_candidates, intro_rows
+    from crm.store.graph import intro_candidates, intro_rows
 
-    app.db
     rows = intro_rows(intro_candidates(limit))
     if as_json:
         echo_json(rows)
@@ -384,7 +375,7 @@ def intros(app, limit, as_json):
 @cli.command()
 @click.argument("org", metavar="ORG")
 @json_option
-@pass_app
+@pass_db
 def org(app, org, as_json):
     """Show who you know at an organisation, in what role, and when you last spoke.
 
@@ -392,9 +383,9 @@ def org(app, org, as_json):
 
     Example: crm org "acme robotics"
     """
-    from crm.graph import org_view, resolve_org
+    from crm.store.graph import org_view
+    from crm.store.resolve import resolve_org
 
-    app.db
     view = org_view(resolve_org(org))
     if as_json:
         echo_json(view)

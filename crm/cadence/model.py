@@ -1,11 +1,11 @@
-"""Who to nudge, when, and why: the cadence engine.
+"""The cadence engine's values: what goes in (a `Snapshot`) and what comes out (`Suggestion`s).
 
 Pure. A `Snapshot` (contacts with a summary of their touches, applications with their rounds,
 offers, and the single touches of the few people on open applications) and a date go in;
 every suggestion due that day comes out, ranked, each with one plain sentence saying why. No
-database, no clock, no click: `crm.snapshot` loads the input, the CLI renders the output. The rules, and the why
-behind them, are in docs/cadence.md; every number is in `crm.settings`; the rules themselves
-are in `crm.cadence_rules`.
+database, no clock, no click: `crm.cadence.snapshot` loads the input, the CLI renders the output. The rules, and the why
+behind them, are in docs/cadence.md; every number is in `crm.cadence.settings`; the rules themselves
+are in `crm.cadence.rules`.
 
 "As of" a date: touches, rounds, outcomes, offers and contacts dated after it do not exist yet.
 The touch summaries are computed for `Snapshot.as_of` (by SQL, or by `summarise` here), so the
@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Iterable
 
-from crm import settings
+from crm.cadence import settings
 
 ONE_DAY = timedelta(days=1)
 ACTION_RANK: dict[str, int] = {action: rank for rank, action in enumerate(settings.ACTIONS)}
@@ -189,7 +189,7 @@ class Suggestion:
 
 def summarise(touches: Iterable[Touch], as_of: date) -> TouchSummary:
     """One contact's TouchSummary from its touches, as of a date: the plain statement of what
-    `crm.snapshot` computes in SQL."""
+    `crm.cadence.snapshot` computes in SQL."""
     log = sorted(
         (t for t in touches if t.on <= as_of and t.kind not in settings.NOT_A_TOUCH_KINDS),
         key=lambda t: t.on,
@@ -220,7 +220,7 @@ def from_log(
     touches: Iterable[Touch] = (),
     horizon: date | None = None,
 ) -> Snapshot:
-    """The Snapshot `crm.snapshot.load_snapshot(as_of, horizon)` loads, built from a whole log in
+    """The Snapshot `crm.cadence.snapshot.load_snapshot(as_of, horizon)` loads, built from a whole log in
     memory the plain way (tests/test_snapshot.py holds the two equal). Tests replay histories
     with it. What is kept, and why nothing else is needed:
 
@@ -300,39 +300,3 @@ def _round_order(round_: Round) -> tuple:
 
 def touch_order(touch: Touch) -> tuple:
     return (touch.contact_id, touch.on, touch.kind, touch.direction, touch.offer_id or 0, touch.application_id or 0)
-
-
-def suggest(snapshot: Snapshot, today: date) -> list[Suggestion]:
-    """Every suggestion due on `today`, at most one per contact, best first (rule 8)."""
-    if today < snapshot.as_of:
-        raise ValueError(f"the snapshot is as of {snapshot.as_of}; it cannot answer for {today}")
-    from crm.cadence_rules import World, candidates  # the rules import this module's values
-
-    best: dict[int, Suggestion] = {}
-    for candidate in candidates(World(snapshot, today)):
-        current = best.get(candidate.contact.id)
-        if current is None or candidate.rank() < current.rank():
-            best[candidate.contact.id] = candidate
-    return sorted(best.values(), key=Suggestion.rank)
-
-
-def upcoming(snapshot: Snapshot, start: date, days: int) -> list[tuple[date, Suggestion]]:
-    """Replay `start` .. `start + days - 1` assuming nothing new is logged: each suggestion once,
-    on the first day it comes up (an overdue one on `start`), in day then rank order."""
-    first_seen: dict[tuple, tuple[date, Suggestion]] = {}
-    for offset in range(max(days, 0)):
-        day = start + timedelta(days=offset)
-        for suggestion in suggest(snapshot, day):
-            first_seen.setdefault(suggestion.key, (day, suggestion))
-    return sorted(first_seen.values(), key=lambda pair: (pair[0], pair[1].rank()))
-
-
-def next_for(snapshot: Snapshot, contact_id: int, start: date, days: int) -> tuple[date, Suggestion] | None:
-    """The first suggestion for one contact from `start` on, within `days` days, assuming nothing
-    new is logged (`crm show`'s "next"); None if nothing comes up."""
-    for offset in range(max(days, 0)):
-        day = start + timedelta(days=offset)
-        for suggestion in suggest(snapshot, day):
-            if suggestion.contact.id == contact_id:
-                return day, suggestion
-    return None

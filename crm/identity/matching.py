@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from itertools import combinations, permutations
 from typing import Iterable
 
-from crm.models import database
+from crm.store.models import database
 
 DEFAULT_THRESHOLD = 90
 MAX_BLOCK = 60  # a block bigger than this is too common a key to say anything (e.g. "J500 S530")
@@ -221,10 +221,10 @@ def merge_contacts(keep_id: int, other_id: int, now: str) -> None:
     interests and unmapped vCard properties are united; notes are appended; touchpoints,
     interview rounds, applications and offers that pointed at OTHER point at KEEP.
     """
-    from crm.card import merge_cards
-    from crm.contacts import apply_card, contact_to_card
+    from crm.formats.card import merge_cards
+    from crm.store.contacts import apply_card, contact_to_card
     from crm.errors import InvalidInput
-    from crm.models import Contact
+    from crm.store.models import Contact
 
     if keep_id == other_id:
         raise InvalidInput("cannot merge a contact into itself")

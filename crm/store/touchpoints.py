@@ -10,8 +10,8 @@ import difflib
 from typing import Sequence
 
 from crm.errors import InvalidInput, NotFound
-from crm.contacts import known_since
-from crm.models import Application, Contact, Offer, Touchpoint, database
+from crm.store.contacts import known_since
+from crm.store.models import Application, Contact, Offer, Touchpoint, database
 
 KINDS = (
     "thank-you", "status-check", "check-in", "value-offer", "congratulate", "introduction",

@@ -1,8 +1,8 @@
 """The cadence rules, one generator each, and the sentences that explain them.
 
-Each rule yields the suggestions it has due on `World.today`; `crm.cadence.suggest` keeps the
+Each rule yields the suggestions it has due on `World.today`; `crm.cadence.engine.suggest` keeps the
 best one per contact and ranks them. The rule numbers match docs/cadence.md. Pure, like
-`crm.cadence`: nothing here reads a clock or a database.
+`crm.cadence.engine`: nothing here reads a clock or a database.
 """
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Iterator
 
-from crm import settings
-from crm.cadence import ONE_DAY, Application, Contact, Offer, Round, Snapshot, Suggestion, Touch, is_open
+from crm.cadence import settings
+from crm.cadence.model import ONE_DAY, Application, Contact, Offer, Round, Snapshot, Suggestion, Touch, is_open
 
 _NEEDY_GAP = timedelta(days=settings.MIN_DAYS_BETWEEN_OUTBOUND)
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

@@ -21,9 +21,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Sequence
 
-from crm import settings
-from crm.applications import RESULTS, stage_of
-from crm.models import database
+from crm.cadence import settings
+from crm.store.applications import RESULTS, stage_of
+from crm.store.models import database
 
 REPLY_WINDOW_DAYS = 30  # an inbound touch later than this does not answer an outbound one
 DEFAULT_WEEKS = 8

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from crm.applications import applications_of
-from crm.contacts import contact_to_card
-from crm.graph import intro_candidates, intro_rows
-from crm.models import Contact, ContactInterest, Interest
-from crm.offers import offers_given_to, offers_to_give
+from crm.store.applications import applications_of
+from crm.store.contacts import contact_to_card
+from crm.store.graph import intro_candidates, intro_rows
+from crm.store.models import Contact, ContactInterest, Interest
+from crm.store.offers import offers_given_to, offers_to_give
 from crm.render import clean
-from crm.touchpoints import history
+from crm.store.touchpoints import history
 
 SHOW_INTRODUCTIONS = 5  # people `crm show` suggests introducing the contact to
 SHOW_HISTORY = 10  # the newest touches `crm show` prints as text (JSON has them all)
@@ -29,8 +29,8 @@ def next_touch(contact: Contact, today: date) -> dict | None:
     """
     from datetime import timedelta
 
-    from crm.cadence import next_for
-    from crm.snapshot import load_snapshot
+    from crm.cadence.engine import next_for
+    from crm.cadence.snapshot import load_snapshot
 
     snapshot = load_snapshot(today, today + timedelta(days=365), around=contact.id)
     found = next_for(snapshot, contact.id, today, 366)

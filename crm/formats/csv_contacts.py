@@ -15,7 +15,7 @@ from dataclasses import field as dc_field
 from datetime import date, datetime
 from typing import Iterable, Iterator
 
-from crm.card import Birthday, Card, Typed
+from crm.formats.card import Birthday, Card, Typed
 from crm.errors import FormatError
 
 CSV_COLUMNS = (

@@ -14,10 +14,10 @@ import re
 from dataclasses import dataclass
 from typing import Iterator
 
-from crm import vcard_text as vt
-from crm.card import Card, Typed
+from crm.formats.vcard import text as vt
+from crm.formats.card import Card, Typed
 from crm.errors import FormatError
-from crm.vcard_props import DROPPED, HANDLERS, CardBuilder
+from crm.formats.vcard.props import DROPPED, HANDLERS, CardBuilder
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Callable, Iterator
 
-from crm.db import check_sqlite_file
+from crm.store.db import check_sqlite_file
 from crm.errors import StorageError
-from crm.safety import _count, _tables, _version, integrity_errors, open_read_only
+from crm.store.backup import _count, _tables, _version, integrity_errors, open_read_only
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from datetime import date
 from typing import Iterable
 
 from crm.errors import InvalidInput
-from crm.models import Contact, Offer, OfferInterest, database
-from crm.touchpoints import choose
+from crm.store.models import Contact, Offer, OfferInterest, database
+from crm.store.touchpoints import choose
 
 KINDS = ("article", "introduction", "congratulation", "event", "resource")
 
@@ -30,7 +30,7 @@ def add_offer(
     introduce: Contact | None = None,
 ) -> Offer:
     """Create an offer with its interest tags in one transaction."""
-    from crm.contacts import get_or_create_interest
+    from crm.store.contacts import get_or_create_interest
 
     kind = choose(kind, KINDS, "offer kind")
     title = " ".join(title.split())

@@ -20,10 +20,8 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Iterable
 
-from peewee import Query
-
-from crm.errors import Ambiguous, InvalidInput, NotFound
-from crm.models import Organisation, database
+from crm.errors import InvalidInput
+from crm.store.models import Organisation, database
 from crm.text import fold
 
 PAIR_BUDGET = 200_000  # candidate pairs considered at most, whatever the size of the network
@@ -31,41 +29,6 @@ DEFAULT_INTRO_LIMIT = 20
 
 
 # ---- organisations --------------------------------------------------------------------------
-
-
-def resolve_org(query: str, *, among: Query | None = None, what: str = "organisation") -> Organisation:
-    """One organisation for an ORG argument: the exact (case- and accent-insensitive) name wins,
-    else one clear best fuzzy match, else NotFound/Ambiguous listing the closest.
-
-    `among` (a query of organisation ids) limits the search, e.g. to organisations with applications.
-    """
-    from crm.contacts import NAME_MARGIN, NAME_THRESHOLD
-
-    text = " ".join(query.split())
-    if not text:
-        raise InvalidInput(f"an {what} is needed")
-    scope = Organisation.select(Organisation.id, Organisation.name, Organisation.name_key)
-    if among is not None:
-        scope = scope.where(Organisation.id.in_(among))
-    key = fold(text)
-    exact = list(scope.where(Organisation.name_key == key).order_by(Organisation.id))
-    if exact:
-        return exact[0]  # the name is UNIQUE COLLATE NOCASE; two keys only differ by accents
-    from rapidfuzz import fuzz, process
-
-    names = {org.id: org.name_key for org in scope}
-    best = process.extract(key, names, scorer=fuzz.WRatio, limit=5, score_cutoff=50)
-    ranked = sorted(((score, org_id) for _name, score, org_id in best), key=lambda p: (-p[0], p[1]))
-    if ranked and ranked[0][0] >= NAME_THRESHOLD and (len(ranked) == 1 or ranked[0][0] - ranked[1][0] >= NAME_MARGIN):
-        return Organisation.get_by_id(ranked[0][1])
-    if not ranked:
-        raise NotFound(f"no {what} matches {text!r}")
-    close = [org_id for score, org_id in ranked[:3] if score >= ranked[0][0] - 15]
-    by_id = dict(Organisation.select(Organisation.id, Organisation.name).where(Organisation.id.in_(close)).tuples())
-    listed = "Did you mean: " + ", ".join(by_id[org_id] for org_id in close) + "?"
-    if ranked[0][0] >= NAME_THRESHOLD:
-        raise Ambiguous(f"{text!r} matches more than one {what}. {listed}")
-    raise NotFound(f"no {what} matches {text!r}. {listed}")
 
 
 def org_view(organisation: Organisation) -> dict:
@@ -76,7 +39,7 @@ def org_view(organisation: Organisation) -> dict:
     `last_touch` is the newest touchpoint either way; `last_interview` the newest round they
     interviewed you in.
     """
-    from crm.applications import application_rows
+    from crm.store.applications import application_rows
 
     conn = database.connection()
     people: dict[int, dict] = {}

@@ -11,8 +11,8 @@ import datetime
 import re
 from typing import Callable
 
-from crm import vcard_text as vt
-from crm.card import NO_NAME, ROLES, Birthday, Card, Typed
+from crm.formats.vcard import text as vt
+from crm.formats.card import NO_NAME, ROLES, Birthday, Card, Typed
 
 _B64_BODY = re.compile(r"[A-Za-z0-9+/]*={0,2}\Z")
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")

@@ -4,7 +4,7 @@ Identity, in order: vCard UID, then any shared email (case-insensitive), then a 
 number (last nine digits), else a new contact. Fuzzy name matches are never merged here: the
 new contact is created and `crm dupes` shows the pair.
 
-Reading files is the format layer's job (`crm.vcard`); this module sees only `Card` values.
+Reading files is the format layer's job (`crm.formats.vcard`); this module sees only `Card` values.
 """
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from typing import Callable, Iterable, Iterator
 
 from peewee import OperationalError
 
-from crm.card import ROLES, Card, merge_cards
+from crm.formats.card import ROLES, Card, merge_cards
 from crm.errors import CrmError, FormatError
-from crm.models import database
+from crm.store.models import database
 from crm.text import email_key, fold, method_key, phone_key, url_key
 
 MAX_FILE_BYTES = 1 << 30  # 1 GiB: larger files are refused rather than read into memory
@@ -310,7 +310,7 @@ class CardWriter:
                 " VALUES (?, ?, 'connect', 'linkedin', 'out', 'Connected on LinkedIn (imported)', ?)",
                 (cid, on, self.now),
             )
-            # Like a back-dated `crm log`: the contact was known from that day (crm.contacts.known_since).
+            # Like a back-dated `crm log`: the contact was known from that day (crm.store.contacts.known_since).
             day = on[:10] + "T00:00:00"
             self.conn.execute("UPDATE contact SET created_at = ? WHERE id = ? AND created_at > ?", (day, cid, day))
 
@@ -330,7 +330,7 @@ class CardWriter:
 
 
 def _existing_card(cid: int) -> Card:
-    from crm.contacts import iter_cards
+    from crm.store.contacts import iter_cards
 
     return next(iter_cards([cid]))[1]
 
@@ -373,7 +373,7 @@ def _store_card(result, writer: CardWriter, index: IdentityIndex, report: Import
     cid = index.match(card)  # a UID already in the database always matches its own contact first
     if cid is None:
         if not card.uid:
-            from crm.contacts import new_uid
+            from crm.store.contacts import new_uid
 
             card = replace(card, uid=new_uid())
         cid = writer.create(card)
@@ -411,7 +411,7 @@ def read_file(path: Path) -> bytes:
 
 def read_records(path: Path, data: bytes, fmt: str | None) -> Iterator:
     """The card stream of one file, in the format named or detected from its content."""
-    from crm.csv_format import detect_csv, read_csv_contacts
+    from crm.formats.csv_contacts import detect_csv, read_csv_contacts
 
     if fmt is None:
         head = data[:65536].lower()
@@ -422,7 +422,7 @@ def read_records(path: Path, data: bytes, fmt: str | None) -> Iterator:
             if fmt is None:
                 raise FormatError("not a vCard file nor a LinkedIn, Google Contacts or Outlook CSV export")
     if fmt == "vcard":
-        from crm.vcard import read_cards
+        from crm.formats.vcard import read_cards
 
         return read_cards(data)
     return read_csv_contacts(data, fmt)

@@ -11,9 +11,9 @@ from typing import Iterable, Iterator, Sequence
 
 from peewee import JOIN, fn
 
-from crm.card import ROLES, Birthday, Card, Typed
+from crm.formats.card import ROLES, Birthday, Card, Typed
 from crm.errors import Ambiguous, InvalidInput, NotFound
-from crm.models import (
+from crm.store.models import (
     Contact,
     ContactInterest,
     ContactMethod,
@@ -22,12 +22,10 @@ from crm.models import (
     Organisation,
     database,
 )
+from crm.store.resolve import NameIndex, did_you_mean, resolve_name
 from crm.text import email_key, fold, method_key, phone_key
 
 MEDIA = ("email", "phone", "url", "social")
-# A fuzzy name must score at least this (0-100) and beat the runner-up by MARGIN to win alone.
-NAME_THRESHOLD = 80
-NAME_MARGIN = 8
 
 
 def check_role(role: str) -> str:
@@ -315,31 +313,27 @@ def contact_rows(*, role: str | None = None, interest: str | None = None, org: s
 # ---- finding one contact -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Candidate:
-    id: int
-    name: str
-    org: str | None
-    score: float = 100.0
-
-    def describe(self) -> str:
-        return f"{self.name} (#{self.id}{', ' + self.org if self.org else ''})"
-
-
-def _candidates(ids: Iterable[int], scores: dict[int, float] | None = None) -> list[Candidate]:
-    ids = list(ids)
+def _describe(ids: Sequence[int]) -> dict[int, str]:
     rows = (
         Contact.select(Contact.id, Contact.display_name, Organisation.name)
         .join(Organisation, join_type=JOIN.LEFT_OUTER)
-        .where(Contact.id.in_(ids))
+        .where(Contact.id.in_(list(ids)))
         .tuples()
     )
-    found = {cid: Candidate(cid, name, org, (scores or {}).get(cid, 100.0)) for cid, name, org in rows}
-    return [found[i] for i in ids if i in found]
+    return {cid: f"{name} (#{cid}{', ' + org if org else ''})" for cid, name, org in rows}
 
 
-def _did_you_mean(candidates: Sequence[Candidate]) -> str:
-    return "Did you mean: " + ", ".join(c.describe() for c in candidates) + "?"
+def _exact_names(key: str) -> list[int]:
+    return [cid for (cid,) in Contact.select(Contact.id).where(Contact.name_key == key).order_by(Contact.id).tuples()]
+
+
+CONTACT_NAMES = NameIndex(
+    exact=_exact_names,
+    names=lambda key: _name_candidates(key),
+    describe=_describe,
+    what="contact",
+    exact_ambiguity_hint="use an id or email",
+)
 
 
 def resolve_contact(query: str) -> Contact:
@@ -368,9 +362,9 @@ def resolve_contact(query: str) -> Contact:
         if len(ids) == 1:
             return Contact.get_by_id(ids[0])
         if len(ids) > 1:
-            raise Ambiguous(f"{len(ids)} contacts have the email {text!r}. " + _did_you_mean(_candidates(ids)))
+            raise Ambiguous(f"{len(ids)} contacts have the email {text!r}. " + did_you_mean(CONTACT_NAMES, ids))
         raise NotFound(f"no contact has the email {text!r}")
-    return _resolve_name(text)
+    return Contact.get_by_id(resolve_name(text, CONTACT_NAMES))
 
 
 FULL_SCAN_LIMIT = 20000
@@ -391,34 +385,6 @@ def _name_candidates(key: str) -> dict[int, str]:
     if not clauses:
         return {}
     return dict(conn.execute(f"SELECT id, name_key FROM contact WHERE {' OR '.join(clauses)}", params))
-
-
-def _resolve_name(text: str) -> Contact:
-    key = fold(text)
-    exact = [cid for (cid,) in Contact.select(Contact.id).where(Contact.name_key == key).tuples()]
-    if len(exact) == 1:
-        return Contact.get_by_id(exact[0])
-    if len(exact) > 1:
-        raise Ambiguous(
-            f"{len(exact)} contacts are called {text!r}; use an id or email. " + _did_you_mean(_candidates(exact))
-        )
-    from rapidfuzz import fuzz, process
-
-    names = _name_candidates(key)
-    best = process.extract(key, names, scorer=fuzz.WRatio, limit=5, score_cutoff=50)
-    ranked = sorted(((score, cid) for _name, score, cid in best), key=lambda p: (-p[0], p[1]))
-    scores = {cid: score for score, cid in ranked}
-    if ranked and ranked[0][0] >= NAME_THRESHOLD and (
-        len(ranked) == 1 or ranked[0][0] - ranked[1][0] >= NAME_MARGIN
-    ):
-        return Contact.get_by_id(ranked[0][1])
-    if not ranked:
-        raise NotFound(f"no contact matches {text!r}")
-    close = [cid for score, cid in ranked[:3] if score >= ranked[0][0] - 15]
-    candidates = _candidates(close, scores)
-    if ranked[0][0] >= NAME_THRESHOLD:
-        raise Ambiguous(f"{text!r} matches more than one contact. " + _did_you_mean(candidates))
-    raise NotFound(f"no contact matches {text!r}. " + _did_you_mean(candidates))
 
 
 # ---- changing and removing ----------------------------------------------------------------

@@ -13,8 +13,8 @@ from pathlib import Path
 from peewee import SqliteDatabase
 
 from crm.errors import StorageError
-from crm.migrations import LATEST_VERSION, MIGRATIONS, Migration
-from crm.models import database
+from crm.store.migrations import LATEST_VERSION, MIGRATIONS, Migration
+from crm.store.models import database
 
 BUSY_TIMEOUT_SECONDS = 30
 APP_NAME = "crm"

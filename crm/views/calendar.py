@@ -1,6 +1,6 @@
 """The coming suggestions as an iCalendar file, written with vobject.
 
-Pure: planned suggestions (from `crm.cadence.upcoming`) and a timestamp in, bytes out. Each
+Pure: planned suggestions (from `crm.cadence.engine.upcoming`) and a timestamp in, bytes out. Each
 suggestion is an all-day VEVENT (every calendar app imports those; many ignore VTODO) on the
 day it first comes up, with the reason in its description. Its UID is derived from the contact,
 the action and the application or offer it is about, never from the date, so importing a newer
@@ -13,7 +13,7 @@ import re
 from datetime import date, datetime, timedelta, timezone
 from typing import Iterable
 
-from crm.cadence import Suggestion
+from crm.cadence.engine import Suggestion
 
 PRODID = "-//crm//cadence//EN"
 CALENDAR_NAME = "crm follow-ups"

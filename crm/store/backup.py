@@ -1,4 +1,4 @@
-"""Keeping the data safe: online backup and validated restore (the health check is crm.check).
+"""Keeping the data safe: online backup and validated restore (the health check is crm.store.check).
 
 Backup and restore copy pages with SQLite's online backup API, never with a file copy: a copy
 taken while another `crm` process writes is still one consistent snapshot, and a restore into
@@ -16,9 +16,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from crm.db import BUSY_TIMEOUT_SECONDS, SQLITE_MAGIC, create_private_file
+from crm.store.db import BUSY_TIMEOUT_SECONDS, SQLITE_MAGIC, create_private_file
 from crm.errors import InvalidInput, StorageError
-from crm.migrations import LATEST_VERSION, MIGRATIONS
+from crm.store.migrations import LATEST_VERSION, MIGRATIONS
 
 _CREATE_TABLE = re.compile(r"CREATE TABLE (\w+)", re.IGNORECASE)
 

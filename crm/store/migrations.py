@@ -1,8 +1,8 @@
 """Numbered schema migrations. Each is frozen once released: never edit one, add the next.
 
-`MIGRATIONS` is applied in order by `crm.db.migrate`, each in its own transaction, and recorded
+`MIGRATIONS` is applied in order by `crm.store.db.migrate`, each in its own transaction, and recorded
 in `schema_migration`. `alters_existing` marks migrations that change tables holding user data;
-before one of those runs on a database with data, `crm.db` saves a copy of the file next to it.
+before one of those runs on a database with data, `crm.store.db` saves a copy of the file next to it.
 """
 from __future__ import annotations
 

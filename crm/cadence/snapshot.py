@@ -5,7 +5,7 @@ A handful of aggregate queries, never one per contact: with 100k contacts and 1M
 the log itself is never brought into Python. Each contact's TouchSummary is computed by SQL
 subqueries that walk the covering index touchpoint(contact_id, "on", direction, kind) for that
 contact only; single touches are read only for the few people on open applications.
-`crm.cadence.from_log` is the plain-Python statement of what this returns, and
+`crm.cadence.engine.from_log` is the plain-Python statement of what this returns, and
 tests/test_snapshot.py holds the two equal on random databases.
 
 Dates: a touchpoint or round `on` is 'YYYY-MM-DD' or 'YYYY-MM-DDTHH:MM[:SS]', so "dated on or
@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 
-from crm import settings
-from crm.cadence import NO_TOUCHES, Application, Contact, Offer, Round, Snapshot, Touch, TouchSummary, touch_order
-from crm.models import database
+from crm.cadence import settings
+from crm.cadence.engine import NO_TOUCHES, Application, Contact, Offer, Round, Snapshot, Touch, TouchSummary, touch_order
+from crm.store.models import database
 
 _NOT_A_TOUCH = ", ".join(f"'{kind}'" for kind in sorted(settings.NOT_A_TOUCH_KINDS)) or "''"
 _KEEP_WARM = ", ".join(f"'{kind}'" for kind in sorted(settings.KEEP_WARM_KINDS)) or "''"
@@ -164,10 +164,10 @@ _SCOPES = {False: _queries(False), True: _queries(True)}
 
 
 def load_snapshot(as_of: date, horizon: date | None = None, *, around: int | None = None) -> Snapshot:
-    """The engine's input from the bound database (`crm.models.database`), as of `as_of`.
+    """The engine's input from the bound database (`crm.store.models.database`), as of `as_of`.
 
     Touches are counted up to `as_of`; rounds, offers and contacts are loaded up to `horizon`
-    (default `as_of`), so `crm.cadence.upcoming` can replay the days to the horizon and see
+    (default `as_of`), so `crm.cadence.engine.upcoming` can replay the days to the horizon and see
     interviews already scheduled, assuming nothing new is logged meanwhile.
 
     `around=CONTACT_ID` loads only what that one contact's suggestions depend on (the contact
@@ -281,7 +281,7 @@ def set_cadence(contact_id: int, days: int | None, now: str) -> None:
 
 
 def _update(contact_id: int, now: str, **fields) -> None:
-    from crm.models import Contact as ContactRow
+    from crm.store.models import Contact as ContactRow
 
     with database.atomic():
         ContactRow.update(updated_at=now, **fields).where(ContactRow.id == contact_id).execute()

@@ -1,6 +1,6 @@
 """peewee models: the latest schema, table by table. Nothing else lives here.
 
-The DDL that creates these tables is in `crm/migrations.py` (frozen per version); these classes
+The DDL that creates these tables is in `crm/store/migrations.py` (frozen per version); these classes
 describe the shape the last migration leaves behind. A test checks the two agree.
 """
 from __future__ import annotations

@@ -10,9 +10,9 @@ See docs/vcard.md for the property mapping and the repairs the reader makes.
 """
 from __future__ import annotations
 
-from crm.vcard_props import NO_NAME
-from crm.vcard_read import CardResult, count_hint, read_cards
-from crm.vcard_write import PRODID, write_card, write_cards
+from crm.formats.vcard.props import NO_NAME
+from crm.formats.vcard.read import CardResult, count_hint, read_cards
+from crm.formats.vcard.write import PRODID, write_card, write_cards
 
 __all__ = [
     "CardResult", "NO_NAME", "PRODID", "count_hint", "read_cards", "social_network",

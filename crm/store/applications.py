@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 from peewee import fn
 
 from crm.errors import Ambiguous, InvalidInput, NotFound
-from crm.models import (
+from crm.store.models import (
     Application,
     Contact,
     InterviewRound,
@@ -28,9 +28,10 @@ from crm.models import (
     RoundInterviewer,
     database,
 )
-from crm.contacts import known_since
+from crm.store.contacts import known_since
+from crm.store.resolve import resolve_org
 from crm.text import fold
-from crm.touchpoints import choose, parse_id
+from crm.store.touchpoints import choose, parse_id
 
 RESULTS = ("offer", "hired", "rejected", "withdrawn", "closed")
 OPEN_OUTCOMES = (None, "offer")
@@ -63,7 +64,7 @@ class RecordedRound:
 
 def find_or_create_org(name: str) -> Organisation:
     """The organisation with this name (case- and accent-insensitive), created if new."""
-    from crm.contacts import get_or_create_org
+    from crm.store.contacts import get_or_create_org
 
     name = " ".join(name.split())
     if not name:
@@ -195,8 +196,6 @@ def resolve_application(query: str) -> Application:
         if application is None:
             raise NotFound(f"no application has id {number}; see `crm applications`")
         return application
-    from crm.graph import resolve_org
-
     with_applications = Application.select(Application.organisation).distinct()
     organisation = resolve_org(text, among=with_applications, what="organisation with an application")
     applications = list(

@@ -1,6 +1,6 @@
 """Message drafts: short, polite, never needy.
 
-A draft is a template (`crm/templates/<action>.txt`, `${name}` placeholders) filled from a few
+A draft is a template (`crm/views/templates/<action>.txt`, `${name}` placeholders) filled from a few
 plain facts (`DraftFacts`): who, which application and position, which day, which offer, which
 shared interests. The facts come from a cadence `Suggestion` (`facts_for`, pure) or, when the
 user names an action themselves, from the database (`load_facts`, the one reader here).
@@ -17,11 +17,11 @@ from pathlib import Path
 from string import Template
 from typing import TYPE_CHECKING, Iterable, Mapping
 
-from crm import settings
+from crm.cadence import settings
 from crm.errors import FormatError, NotFound
 
 if TYPE_CHECKING:
-    from crm.cadence import Suggestion
+    from crm.cadence.engine import Suggestion
 
 ACTIONS: tuple[str, ...] = settings.ACTIONS
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -288,7 +288,7 @@ def draft_for(suggestion: Suggestion, today: date, *, sender: str | None, user_d
 
 def first_names(contact_ids: Iterable[int]) -> dict[int, str]:
     """Contact id -> the name to greet them by: the given name, else the display name's first word."""
-    from crm.models import Contact
+    from crm.store.models import Contact
 
     wanted = sorted(set(contact_ids))
     names: dict[int, str] = {}
@@ -342,8 +342,8 @@ def load_facts(contact_id: int, action: str, as_of: date) -> DraftFacts:
     pick (made for them, else the general offer sharing most interests; never one already given
     to them); for a congratulate, the newest congratulation meant for them, one not yet given first.
     """
-    from crm.cadence import Contact as EngineContact, Offer as EngineOffer, Snapshot, TouchSummary
-    from crm.models import Contact, ContactInterest, Interest, database
+    from crm.cadence.engine import Contact as EngineContact, Offer as EngineOffer, Snapshot, TouchSummary
+    from crm.store.models import Contact, ContactInterest, Interest, database
 
     contact = Contact.get_by_id(contact_id)
     name = contact.given_name.strip() or first_name_of(contact.display_name)
@@ -386,7 +386,7 @@ def load_facts(contact_id: int, action: str, as_of: date) -> DraftFacts:
                 offer = max(mine, key=lambda o: (o.id not in given, o.on, o.id))
             shared = interests
         else:
-            from crm.cadence_rules import World
+            from crm.cadence.rules import World
 
             me = EngineContact(contact_id, contact.display_name, org, contact.role, interests=interests,
                                touches=TouchSummary(offers_given=frozenset(given)))

@@ -9,9 +9,9 @@ import io
 import re
 from typing import IO, Iterable
 
-from crm import vcard_text as vt
-from crm.card import Card, Typed
-from crm.vcard_props import LEGACY_IM
+from crm.formats.vcard import text as vt
+from crm.formats.card import Card, Typed
+from crm.formats.vcard.props import LEGACY_IM
 
 PRODID = "-//crm//EN"
 VERSIONS = ("3.0", "4.0")

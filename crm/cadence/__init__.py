@@ -1,0 +1,1 @@
+"""The cadence engine: who to nudge, when and why (pure), and the snapshot loader that feeds it."""

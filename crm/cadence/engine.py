@@ -1,0 +1,64 @@
+"""Who to nudge, when, and why: the cadence engine.
+
+Pure. A `Snapshot` (`crm.cadence.model`) and a date go in; every suggestion due that day comes
+out, ranked, each with one plain sentence saying why. No database, no clock, no click:
+`crm.cadence.snapshot` loads the input, the CLI renders the output. The rules, and the why behind
+them, are in docs/cadence.md; every number is in `crm.cadence.settings`; the rules themselves are
+in `crm.cadence.rules`.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from crm.cadence.model import (  # noqa: F401  (the engine's public values, re-exported)
+    Touch,
+    TouchSummary,
+    Contact,
+    Round,
+    Application,
+    Offer,
+    Snapshot,
+    Suggestion,
+    summarise,
+    from_log,
+    is_open,
+    people_on,
+    touch_order,
+    ONE_DAY,
+    NO_TOUCHES,
+)
+from crm.cadence.rules import World, candidates
+
+
+def suggest(snapshot: Snapshot, today: date) -> list[Suggestion]:
+    """Every suggestion due on `today`, at most one per contact, best first (rule 8)."""
+    if today < snapshot.as_of:
+        raise ValueError(f"the snapshot is as of {snapshot.as_of}; it cannot answer for {today}")
+    best: dict[int, Suggestion] = {}
+    for candidate in candidates(World(snapshot, today)):
+        current = best.get(candidate.contact.id)
+        if current is None or candidate.rank() < current.rank():
+            best[candidate.contact.id] = candidate
+    return sorted(best.values(), key=Suggestion.rank)
+
+
+def upcoming(snapshot: Snapshot, start: date, days: int) -> list[tuple[date, Suggestion]]:
+    """Replay `start` .. `start + days - 1` assuming nothing new is logged: each suggestion once,
+    on the first day it comes up (an overdue one on `start`), in day then rank order."""
+    first_seen: dict[tuple, tuple[date, Suggestion]] = {}
+    for offset in range(max(days, 0)):
+        day = start + timedelta(days=offset)
+        for suggestion in suggest(snapshot, day):
+            first_seen.setdefault(suggestion.key, (day, suggestion))
+    return sorted(first_seen.values(), key=lambda pair: (pair[0], pair[1].rank()))
+
+
+def next_for(snapshot: Snapshot, contact_id: int, start: date, days: int) -> tuple[date, Suggestion] | None:
+    """The first suggestion for one contact from `start` on, within `days` days, assuming nothing
+    new is logged (`crm show`'s "next"); None if nothing comes up."""
+    for offset in range(max(days, 0)):
+        day = start + timedelta(days=offset)
+        for suggestion in suggest(snapshot, day):
+            if suggestion.contact.id == contact_id:
+                return day, suggestion
+    return None

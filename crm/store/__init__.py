@@ -1,0 +1,1 @@
+"""The store: models, the database file, migrations, and the records kept in it."""

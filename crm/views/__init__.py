@@ -1,0 +1,1 @@
+"""What a person reads: contact profiles, the weekly review, drafts, the calendar of nudges."""
