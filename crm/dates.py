@@ -6,6 +6,18 @@ from datetime import date, datetime, timedelta
 
 from crm.errors import InvalidInput
 
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def day_and_month(value: date, today: date, *, short: bool = False) -> str:
+    """'5 March' ('5 Mar' when short), with the year when it is not `today`'s year."""
+    month = MONTHS[value.month - 1]
+    text = f"{value.day} {month[:3] if short else month}"
+    return text if value.year == today.year else f"{text} {value.year}"
+
+
 _RELATIVE = re.compile(r"^([+-])(\d{1,5})d$")
 _HINT = "use YYYY-MM-DD, YYYY-MM-DDTHH:MM, today, yesterday, tomorrow, or -Nd/+Nd"
 

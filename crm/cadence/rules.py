@@ -12,10 +12,10 @@ from datetime import date, timedelta
 from typing import Iterator
 
 from crm.cadence import settings
+from crm.dates import day_and_month
 from crm.cadence.model import ONE_DAY, Application, Contact, Offer, Round, Snapshot, Suggestion, Touch, is_open
 
 _NEEDY_GAP = timedelta(days=settings.MIN_DAYS_BETWEEN_OUTBOUND)
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 class World:
@@ -359,8 +359,7 @@ def keep_warm(world: World) -> Iterator[Suggestion]:
 
 def day(value: date, today: date) -> str:
     """'3 Nov', or '3 Nov 2025' when it is not this year."""
-    text = f"{value.day} {_MONTHS[value.month - 1]}"
-    return text if value.year == today.year else f"{text} {value.year}"
+    return day_and_month(value, today, short=True)
 
 
 def listing(items) -> str:

@@ -66,6 +66,8 @@ CONNECT_WINDOW_DAYS = 14
 
 # Kinds that are records, not contact with the person: they count for nothing in the cadence.
 NOT_A_TOUCH_KINDS: frozenset[str] = frozenset({"note"})
+# The same, as an SQL list for `kind NOT IN (...)` (the kinds are our own literals, never user text).
+NOT_A_TOUCH_SQL = ", ".join(f"'{kind}'" for kind in sorted(NOT_A_TOUCH_KINDS)) or "''"
 
 # ---- output ----------------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from crm.cadence import settings
 from crm.cadence.engine import NO_TOUCHES, Application, Contact, Offer, Round, Snapshot, Touch, TouchSummary, touch_order
 from crm.store.models import database
 
-_NOT_A_TOUCH = ", ".join(f"'{kind}'" for kind in sorted(settings.NOT_A_TOUCH_KINDS)) or "''"
+_NOT_A_TOUCH = settings.NOT_A_TOUCH_SQL
 _KEEP_WARM = ", ".join(f"'{kind}'" for kind in sorted(settings.KEEP_WARM_KINDS)) or "''"
 
 # Every query below comes in two scopes: everyone, or `around` one contact (that contact and

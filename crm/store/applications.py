@@ -27,6 +27,7 @@ from crm.store.models import (
     Organisation,
     RoundInterviewer,
     database,
+    id_batches,
 )
 from crm.store.contacts import known_since
 from crm.store.resolve import resolve_org
@@ -301,7 +302,6 @@ def applications_of(contact_id: int) -> list[dict]:
 def contact_names(ids: Iterable[int]) -> dict[int, str]:
     wanted = sorted(set(ids))
     names: dict[int, str] = {}
-    for start in range(0, len(wanted), 900):
-        chunk = wanted[start:start + 900]
+    for chunk in id_batches(wanted):
         names.update(Contact.select(Contact.id, Contact.display_name).where(Contact.id.in_(chunk)).tuples())
     return names

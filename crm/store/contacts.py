@@ -21,6 +21,7 @@ from crm.store.models import (
     Interest,
     Organisation,
     database,
+    id_batches,
 )
 from crm.store.resolve import NameIndex, did_you_mean, resolve_name
 from crm.text import email_key, fold, method_key, phone_key
@@ -196,8 +197,7 @@ def iter_cards(contact_ids: Sequence[int] | None = None, batch: int = 500) -> It
         ids = [cid for (cid,) in conn.execute("SELECT id FROM contact ORDER BY id")]
     else:
         ids = list(contact_ids)
-    for start in range(0, len(ids), batch):
-        chunk = ids[start:start + batch]
+    for chunk in id_batches(ids, batch):
         marks = ",".join("?" * len(chunk))
         rows = {
             row[0]: row

@@ -21,7 +21,7 @@ from itertools import combinations
 from typing import Iterable
 
 from crm.errors import InvalidInput
-from crm.store.models import Organisation, database
+from crm.store.models import Organisation, database, id_batches
 from crm.text import fold
 
 PAIR_BUDGET = 200_000  # candidate pairs considered at most, whatever the size of the network
@@ -63,8 +63,7 @@ def org_view(organisation: Organisation) -> dict:
             people[contact_id] = {"id": contact_id, "name": name, "title": title or None, "role": role,
                                   "works_here": False, "last_touch": None, "last_interview": None}
     ids = list(people)
-    for start in range(0, len(ids), 900):
-        chunk = ids[start:start + 900]
+    for chunk in id_batches(ids):
         marks = ",".join("?" * len(chunk))
         # MAX("on") per contact is answered from the touchpoint(contact_id, "on", ...) index.
         for contact_id, last in conn.execute(

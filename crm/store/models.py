@@ -19,6 +19,15 @@ from peewee import (
 database = DatabaseProxy()
 
 
+SQL_BATCH = 900  # ids bound per query: under SQLite's smallest SQLITE_MAX_VARIABLE_NUMBER (999)
+
+
+def id_batches(ids, size: int = SQL_BATCH):
+    """`ids` (a sequence) in slices small enough to bind as one `IN (...)` list."""
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
 class BaseModel(Model):
     class Meta:
         database = database

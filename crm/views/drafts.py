@@ -18,6 +18,7 @@ from string import Template
 from typing import TYPE_CHECKING, Iterable, Mapping
 
 from crm.cadence import settings
+from crm.dates import WEEKDAYS, day_and_month
 from crm.errors import FormatError, NotFound
 
 if TYPE_CHECKING:
@@ -43,9 +44,6 @@ OFFER_LEADS: dict[str, str] = {
 }
 LINKEDIN_NOTE_LIMIT = 300  # characters LinkedIn allows in a connection note
 
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December")
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 # ---- templates ---------------------------------------------------------------------------
@@ -165,8 +163,7 @@ def facts_for(suggestion: Suggestion, today: date, first_name: str | None = None
 
 def day_text(day: date, today: date) -> str:
     """'5 March', or '5 March 2025' when it is not this year."""
-    text = f"{day.day} {_MONTHS[day.month - 1]}"
-    return text if day.year == today.year else f"{text} {day.year}"
+    return day_and_month(day, today)
 
 
 def spoken_date(day: date, today: date) -> str:
@@ -177,7 +174,7 @@ def spoken_date(day: date, today: date) -> str:
     if delta == 1:
         return "yesterday"
     if 1 < delta < 7:
-        return f"on {_WEEKDAYS[day.weekday()]}"
+        return f"on {WEEKDAYS[day.weekday()]}"
     return f"on {day_text(day, today)}"
 
 
@@ -288,12 +285,11 @@ def draft_for(suggestion: Suggestion, today: date, *, sender: str | None, user_d
 
 def first_names(contact_ids: Iterable[int]) -> dict[int, str]:
     """Contact id -> the name to greet them by: the given name, else the display name's first word."""
-    from crm.store.models import Contact
+    from crm.store.models import Contact, id_batches
 
     wanted = sorted(set(contact_ids))
     names: dict[int, str] = {}
-    for start in range(0, len(wanted), 900):
-        chunk = wanted[start:start + 900]
+    for chunk in id_batches(wanted):
         for cid, given, display in (
             Contact.select(Contact.id, Contact.given_name, Contact.display_name).where(Contact.id.in_(chunk)).tuples()
         ):
@@ -353,7 +349,6 @@ def load_facts(contact_id: int, action: str, as_of: date) -> DraftFacts:
         .where(ContactInterest.contact == contact_id).tuples()
     )
     params = {"contact": contact_id, "as_of": as_of.isoformat(), "next": (as_of + timedelta(days=1)).isoformat()}
-    not_a_touch = ", ".join(f"'{kind}'" for kind in sorted(settings.NOT_A_TOUCH_KINDS)) or "''"
 
     def rows(sql: str):
         return database.execute_sql(sql, {k: v for k, v in params.items() if f":{k}" in sql}).fetchall()
@@ -373,7 +368,7 @@ def load_facts(contact_id: int, action: str, as_of: date) -> DraftFacts:
                      application_id=app_id)
 
     if action in NEEDS_OFFER:
-        given = {offer_id for (offer_id,) in rows(_GIVEN.format(not_a_touch=not_a_touch))}
+        given = {offer_id for (offer_id,) in rows(_GIVEN.format(not_a_touch=settings.NOT_A_TOUCH_SQL))}
         offers = [
             EngineOffer(oid, kind, title, url or "", date.fromisoformat(str(on)[:10]), for_id, introduce_id,
                         frozenset(names.split("\x1f")) if names else frozenset())

@@ -22,6 +22,7 @@ from datetime import date, timedelta
 from typing import Sequence
 
 from crm.cadence import settings
+from crm.dates import WEEKDAYS
 from crm.store.applications import RESULTS, stage_of
 from crm.store.models import database
 
@@ -32,7 +33,7 @@ WARMTH = ("warm", "cooling", "cold")
 STAGES: tuple[str, ...] = ("applied", "interviewing", *RESULTS)
 SPARK_BARS = "▁▂▃▄▅▆▇█"
 
-_NOT_A_TOUCH = ", ".join(f"'{kind}'" for kind in sorted(settings.NOT_A_TOUCH_KINDS)) or "''"
+_NOT_A_TOUCH = settings.NOT_A_TOUCH_SQL
 
 # Weeks ago (0: the week ending on as_of) for a 'YYYY-MM-DD' expression.
 _AGO = "CAST((julianday(:as_of) - julianday({day})) / 7 AS INTEGER)"
@@ -196,7 +197,6 @@ def sparkline(values: Sequence[int]) -> str:
     return "".join(SPARK_BARS[0] if v <= 0 else SPARK_BARS[max(1, round(v * last / top))] for v in values)
 
 
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 def format_review(report: dict) -> str:
@@ -205,7 +205,7 @@ def format_review(report: dict) -> str:
     touches = report["touches"]
     replies = report["replies"]
     counts = [w["touches"] for w in weeks]
-    ends_on = _WEEKDAYS[date.fromisoformat(report["as_of"]).weekday()]
+    ends_on = WEEKDAYS[date.fromisoformat(report["as_of"]).weekday()]
     label = "1 week" if len(weeks) == 1 else f"{len(weeks)} weeks"
     warmth = report["keep_warm"]
     stages = report["applications"]
