@@ -56,7 +56,6 @@ def write_csv(rows: Iterable[tuple[int, Card]]) -> Iterator[str]:
 # ---- reading: LinkedIn, Google Contacts and Outlook exports --------------------------------
 
 
-CSV_FORMATS = ("linkedin", "google", "outlook")
 _LINKEDIN_HEADER = ("first name", "last name", "url", "email address", "company", "position", "connected on")
 
 

@@ -24,7 +24,6 @@ from crm.text import email_key, fold, method_key, phone_key, url_key
 
 MAX_FILE_BYTES = 1 << 30  # 1 GiB: larger files are refused rather than read into memory
 IMPORTABLE_SUFFIXES = (".vcf", ".vcard", ".csv")
-FORMATS = ("vcard", "linkedin", "google", "outlook")
 
 
 @dataclass

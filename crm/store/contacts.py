@@ -26,7 +26,6 @@ from crm.store.models import (
 from crm.store.resolve import NameIndex, did_you_mean, resolve_name
 from crm.text import email_key, fold, method_key, phone_key
 
-MEDIA = ("email", "phone", "url", "social")
 
 
 def check_role(role: str) -> str:

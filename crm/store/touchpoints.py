@@ -18,7 +18,6 @@ KINDS = (
     "feedback-request", "connect", "meeting", "call", "message", "note",
 )
 CHANNELS = ("email", "linkedin", "phone", "video", "in-person", "handwritten", "other")
-DIRECTIONS = ("out", "in")  # out: you reached out; in: they reached you
 
 
 def choose(value: str, choices: Sequence[str], what: str) -> str:
