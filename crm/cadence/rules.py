@@ -310,9 +310,16 @@ def congratulate(world: World) -> Iterator[Suggestion]:
 
 def keep_warm_interval(contact: Contact) -> int | None:
     """The contact's own cadence, else its role's; None when it is not on keep-warm."""
-    if contact.cadence_days is not None:
-        return contact.cadence_days
-    return settings.KEEP_WARM_DAYS.get(contact.role)
+    return interval_and_source(contact.role, contact.cadence_days)[0]
+
+
+def interval_and_source(role: str, cadence_days: int | None) -> tuple[int | None, str | None]:
+    """(days between keep-warm touches, where that comes from: "own", "role" or None)."""
+    if cadence_days is not None:
+        return cadence_days, "own"
+    if role in settings.KEEP_WARM_DAYS:
+        return settings.KEEP_WARM_DAYS[role], "role"
+    return None, None
 
 
 def first_offset(contact_id: int, interval: int) -> int:

@@ -181,9 +181,9 @@ def cadence(app, contact, days, clear, as_json):
 
     Example: crm cadence "ada lovelace" 30
     """
-    from crm.store.contacts import resolve_contact
-    from crm.cadence.settings import KEEP_WARM_DAYS
+    from crm.cadence.rules import interval_and_source
     from crm.cadence.snapshot import set_cadence
+    from crm.store.contacts import resolve_contact
 
     if days is not None and clear:
         raise InvalidInput("give DAYS or --clear, not both")
@@ -194,19 +194,19 @@ def cadence(app, contact, days, clear, as_json):
     if days is not None or clear:
         set_cadence(found.id, days, app.now_iso)
         found.cadence_days = days
+    interval, source = interval_and_source(found.role, found.cadence_days)
     if as_json:
-        own = found.cadence_days
         echo_json({
             "contact": {"id": found.id, "name": found.display_name},
             "role": found.role,
-            "cadence_days": own,
-            "interval_days": own if own is not None else KEEP_WARM_DAYS.get(found.role),
-            "source": "own" if own is not None else ("role" if found.role in KEEP_WARM_DAYS else None),
+            "cadence_days": found.cadence_days,
+            "interval_days": interval,
+            "source": source,
         })
-    elif found.cadence_days is not None:
-        click.echo(f"{name}: keep in touch every {found.cadence_days} days (own interval).")
-    elif found.role in KEEP_WARM_DAYS:
-        click.echo(f"{name}: keep in touch every {KEEP_WARM_DAYS[found.role]} days ({found.role} default).")
+    elif source == "own":
+        click.echo(f"{name}: keep in touch every {interval} days (own interval).")
+    elif source == "role":
+        click.echo(f"{name}: keep in touch every {interval} days ({found.role} default).")
     else:
         click.echo(f"{name}: not on keep-warm (role {found.role}); set an interval with `crm cadence CONTACT DAYS`.")
 

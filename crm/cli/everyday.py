@@ -8,7 +8,7 @@ from typing import Callable
 import click
 
 from crm.cli.base import cli, echo_json, json_option, on_option, parse_on, pass_db, positive
-from crm.errors import InvalidInput, NotFound
+from crm.errors import InvalidInput
 from crm.render import clean, table
 
 # Kept here as a literal (not imported) so `crm --help` never imports the library modules;
@@ -68,26 +68,11 @@ def draft(app, contact, action, on, sender, list_templates, as_json):
         action = choose(action, DRAFT_ACTIONS, "action")
     day = parse_on(app, on)
     from crm.store.contacts import resolve_contact
-    from crm.views.drafts import check_facts, draft as render_draft, facts_for, find_template, first_names, load_facts
+    from crm.views.drafts import draft_for_contact, find_template, log_command
 
     found = resolve_contact(contact)
-    suggestion = None
-    if action is None:
-        from crm.cadence.engine import suggest
-        from crm.cadence.snapshot import load_snapshot
-
-        suggestion = next((s for s in suggest(load_snapshot(day, around=found.id), day) if s.contact.id == found.id), None)
-        if suggestion is None:
-            raise NotFound(
-                f"nothing is suggested for {found.display_name} (#{found.id}) on {day.isoformat()};"
-                f" name one with --action ({', '.join(DRAFT_ACTIONS)})"
-            )
-        action = suggestion.action
-        facts = facts_for(suggestion, day, first_names([found.id])[found.id])
-    else:
-        facts = load_facts(found.id, action, day)
-    check_facts(action, facts, found.display_name)
-    text = render_draft(action, facts, day, sender=sender, user_dir=user_dir)
+    drafted = draft_for_contact(found, action, day, sender=sender, user_dir=user_dir)
+    suggestion, action, facts, text = drafted.suggestion, drafted.action, drafted.facts, drafted.text
     template = find_template(action, user_dir)
     if as_json:
         echo_json({
@@ -111,18 +96,6 @@ def draft(app, contact, action, on, sender, list_templates, as_json):
             click.echo(f"Note: {len(text)} characters; LinkedIn allows {LINKEDIN_NOTE_LIMIT} in a connection note.",
                        err=True)
     click.echo(f"-- once sent: {log_command(found.id, action, facts, day if day != app.today else None)}", err=True)
-
-
-def log_command(contact_id, action, facts, day) -> str:
-    """The `crm log` line that records the draft as sent (the action is also a touch kind)."""
-    parts = ["crm log", str(contact_id), action]
-    if facts.offer_id is not None and action in ("value-offer", "congratulate"):
-        parts += ["--offer", str(facts.offer_id)]
-    if facts.application_id is not None and action in ("thank-you", "status-check", "feedback-request"):
-        parts += ["--application", str(facts.application_id)]
-    if day is not None:
-        parts += ["--on", day.isoformat()]
-    return " ".join(parts)
 
 
 def _show_templates(found, user_dir, as_json) -> None:

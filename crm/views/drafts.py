@@ -393,3 +393,50 @@ def load_facts(contact_id: int, action: str, as_of: date) -> DraftFacts:
             if action == "congratulate":
                 facts.update(on=offer.on)
     return DraftFacts(**facts)
+
+
+# ---- one contact's draft: what `crm draft` decides ------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContactDraft:
+    action: str
+    text: str
+    facts: DraftFacts
+    suggestion: Suggestion | None  # None when the action was named rather than suggested
+
+
+def draft_for_contact(contact, action: str | None, day: date, *, sender: str, user_dir: Path | None) -> ContactDraft:
+    """The draft for `contact` on `day`: of the suggestion due for them (no `action`), or of the
+    named action from what the database knows. NotFound when nothing is due and none is named."""
+    from crm.cadence.engine import suggest
+    from crm.cadence.snapshot import load_snapshot
+
+    suggestion = None
+    if action is None:
+        suggestion = next(
+            (s for s in suggest(load_snapshot(day, around=contact.id), day) if s.contact.id == contact.id), None
+        )
+        if suggestion is None:
+            raise NotFound(
+                f"nothing is suggested for {contact.display_name} (#{contact.id}) on {day.isoformat()};"
+                f" name one with --action ({', '.join(ACTIONS)})"
+            )
+        action = suggestion.action
+        facts = facts_for(suggestion, day, first_names([contact.id])[contact.id])
+    else:
+        facts = load_facts(contact.id, action, day)
+    check_facts(action, facts, contact.display_name)
+    return ContactDraft(action, draft(action, facts, day, sender=sender, user_dir=user_dir), facts, suggestion)
+
+
+def log_command(contact_id: int, action: str, facts: DraftFacts, day: date | None) -> str:
+    """The `crm log` line that records the draft as sent (the action is also a touch kind)."""
+    parts = ["crm log", str(contact_id), action]
+    if facts.offer_id is not None and action in NEEDS_OFFER:
+        parts += ["--offer", str(facts.offer_id)]
+    if facts.application_id is not None and action in NEEDS_APPLICATION:
+        parts += ["--application", str(facts.application_id)]
+    if day is not None:
+        parts += ["--on", day.isoformat()]
+    return " ".join(parts)
