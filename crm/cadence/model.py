@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Iterable
 
+from crm import shapes
 from crm.cadence import settings
 
 ONE_DAY = timedelta(days=1)
@@ -165,7 +166,7 @@ class Suggestion:
             self.offer.id if self.offer else 0,
         )
 
-    def to_json(self) -> dict:
+    def to_json(self) -> shapes.Suggestion:
         """The documented, stable JSON shape of `crm today --json` (docs/cadence.md)."""
         offer = self.offer
         application = self.application

@@ -17,6 +17,7 @@ from typing import Callable, Iterable, Iterator
 
 from peewee import OperationalError
 
+from crm import shapes
 from crm.formats.card import ROLES, Card, merge_cards
 from crm.errors import CrmError, FormatError
 from crm.store.models import database
@@ -37,7 +38,7 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> shapes.ImportReport:
         return {
             "files": self.files,
             "cards": self.cards,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from itertools import combinations, permutations
 from typing import Iterable
 
+from crm import shapes
 from crm.store.models import database
 
 DEFAULT_THRESHOLD = 90
@@ -72,7 +73,7 @@ class DuplicatePair:
     score: int
     evidence: tuple[str, ...]
 
-    def as_json(self) -> dict:
+    def as_json(self) -> shapes.DuplicatePair:
         return {
             "a": {"id": self.a.id, "name": self.a.name},
             "b": {"id": self.b.id, "name": self.b.name},

@@ -19,6 +19,7 @@ from typing import Iterable, Sequence
 
 from peewee import fn
 
+from crm import shapes
 from crm.errors import Ambiguous, InvalidInput, NotFound
 from crm.store.models import (
     Application,
@@ -217,7 +218,7 @@ def resolve_application(query: str) -> Application:
 # ---- listing --------------------------------------------------------------------------------
 
 
-def application_rows(*, open_only: bool = False, ids: Iterable[int] | None = None) -> list[dict]:
+def application_rows(*, open_only: bool = False, ids: Iterable[int] | None = None) -> list[shapes.ApplicationRow]:
     """The `crm applications --json` records, oldest application first, in a fixed number of queries."""
     conn = database.connection()
     where, params = [], []
@@ -273,7 +274,7 @@ def application_rows(*, open_only: bool = False, ids: Iterable[int] | None = Non
     ]
 
 
-def applications_of(contact_id: int) -> list[dict]:
+def applications_of(contact_id: int) -> list[shapes.ContactApplication]:
     """The applications a contact took part in, with how: as recruiter and/or in which rounds."""
     conn = database.connection()
     part: dict[int, dict] = {}

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Callable, Iterator
 
+from crm import shapes
 from crm.store.db import check_sqlite_file
 from crm.errors import StorageError
 from crm.store.backup import _count, _tables, _version, integrity_errors, open_read_only
@@ -27,7 +28,7 @@ class Problem:
     id: int | None
     message: str
 
-    def as_json(self) -> dict:
+    def as_json(self) -> shapes.Problem:
         return {"check": self.check, "table": self.table, "id": self.id, "message": self.message}
 
 
@@ -42,7 +43,7 @@ class CheckReport:
     def ok(self) -> bool:
         return not self.problems
 
-    def as_json(self) -> dict:
+    def as_json(self) -> shapes.CheckReport:
         return {
             "database": self.database,
             "ok": self.ok,

@@ -11,6 +11,7 @@ from typing import Iterable, Iterator, Sequence
 
 from peewee import JOIN, fn
 
+from crm import shapes
 from crm.formats.card import ROLES, Birthday, Card, Typed
 from crm.errors import Ambiguous, InvalidInput, NotFound
 from crm.store.models import (
@@ -272,7 +273,7 @@ def contact_ids(*, role: str | None = None, interest: str | None = None, org: st
     return [cid for (cid,) in _filtered(query, role, interest, org).order_by(Contact.id).tuples()]
 
 
-def contact_rows(*, role: str | None = None, interest: str | None = None, org: str | None = None) -> list[dict]:
+def contact_rows(*, role: str | None = None, interest: str | None = None, org: str | None = None) -> list[shapes.ContactRow]:
     """The `crm list --json` records, with a fixed number of queries whatever the count."""
     query = _filtered(Contact.select(Contact, Organisation).join(Organisation, join_type=JOIN.LEFT_OUTER),
                       role, interest, org)

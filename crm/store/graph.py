@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Iterable
 
+from crm import shapes
 from crm.errors import InvalidInput
 from crm.store.models import Organisation, database, id_batches
 from crm.text import fold
@@ -31,7 +32,7 @@ DEFAULT_INTRO_LIMIT = 20
 # ---- organisations --------------------------------------------------------------------------
 
 
-def org_view(organisation: Organisation) -> dict:
+def org_view(organisation: Organisation) -> shapes.OrgView:
     """The `crm org --json` record: who you know there, in what role, when you last spoke.
 
     People are the contacts whose organisation it is, plus the recruiters and interviewers of
@@ -218,7 +219,7 @@ def _json_ids(ids: Iterable[int]) -> str:
     return "[" + ",".join(str(int(i)) for i in ids) + "]"
 
 
-def intro_rows(pairs: list[IntroPair]) -> list[dict]:
+def intro_rows(pairs: list[IntroPair]) -> list[shapes.IntroPair]:
     """The `crm intros --json` records."""
     ids = {p.a for p in pairs} | {p.b for p in pairs}
     people = {

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Iterable
 
+from crm import shapes
 from crm.errors import InvalidInput
 from crm.store.models import Contact, Offer, OfferInterest, database
 from crm.store.touchpoints import choose
@@ -57,7 +58,7 @@ def add_offer(
     return offer
 
 
-def offer_rows(ids: Iterable[int] | None = None) -> list[dict]:
+def offer_rows(ids: Iterable[int] | None = None) -> list[shapes.OfferRow]:
     """The `crm offer list --json` records, oldest first, in a fixed number of queries."""
     conn = database.connection()
     where, params = "", []
@@ -105,7 +106,7 @@ def offer_rows(ids: Iterable[int] | None = None) -> list[dict]:
     ]
 
 
-def offers_given_to(contact_id: int) -> list[dict]:
+def offers_given_to(contact_id: int) -> list[shapes.OfferGiven]:
     """Offers logged as given to a contact, each once, by the first time it was given."""
     rows = database.connection().execute(
         'SELECT o.id, o.kind, o.title, o.url, MIN(t."on") FROM touchpoint t JOIN offer o ON o.id = t.offer_id'
@@ -118,7 +119,7 @@ def offers_given_to(contact_id: int) -> list[dict]:
     ]
 
 
-def offers_to_give(contact_id: int) -> list[dict]:
+def offers_to_give(contact_id: int) -> list[shapes.OfferToGive]:
     """Offers not yet given to a contact that would fit them: those meant for them, then general
     offers sharing one of their interests (most shared interests first, then newest)."""
     conn = database.connection()

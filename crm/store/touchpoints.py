@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 from typing import Sequence
 
+from crm import shapes
 from crm.errors import InvalidInput, NotFound
 from crm.store.contacts import known_since
 from crm.store.models import Application, Contact, Offer, Touchpoint, database
@@ -91,7 +92,7 @@ def touch_record(row: tuple) -> dict:
     }
 
 
-def history(contact_id: int) -> list[dict]:
+def history(contact_id: int) -> list[shapes.TouchRow]:
     """A contact's log, oldest first (a date-only entry sorts before timed entries of its day)."""
     rows = database.connection().execute(
         'SELECT id, "on", kind, via, direction, note, offer_id, application_id FROM touchpoint'

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from crm import shapes
 from crm.store.applications import applications_of
 from crm.store.contacts import contact_to_card
 from crm.store.graph import intro_candidates, intro_rows
@@ -20,7 +21,7 @@ SHOW_INTRODUCTIONS = 5  # people `crm show` suggests introducing the contact to
 SHOW_HISTORY = 10  # the newest touches `crm show` prints as text (JSON has them all)
 
 
-def next_touch(contact: Contact, today: date) -> dict | None:
+def next_touch(contact: Contact, today: date) -> shapes.NextTouch | None:
     """The next suggested touch for this contact within a year, or None.
 
     `crm show --json` prints it as "next": the `crm today --json` shape plus "on" (the day it is
@@ -44,7 +45,7 @@ def next_touch(contact: Contact, today: date) -> dict | None:
     }
 
 
-def contact_profile(contact: Contact, today: date) -> dict:
+def contact_profile(contact: Contact, today: date) -> shapes.Profile:
     """Everything `crm show --json` prints (shape documented in docs/usage.md)."""
     card = contact_to_card(contact)
     notes_by_interest = dict(

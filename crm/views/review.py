@@ -21,6 +21,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Sequence
 
+from crm import shapes
 from crm.cadence import settings
 from crm.dates import WEEKDAYS
 from crm.store.applications import RESULTS, stage_of
@@ -112,7 +113,7 @@ ORDER BY a.id
 """
 
 
-def review(as_of: date, weeks: int = DEFAULT_WEEKS) -> dict:
+def review(as_of: date, weeks: int = DEFAULT_WEEKS) -> shapes.Review:
     """The `crm review --json` record for the `weeks` weeks ending on `as_of`."""
     start = as_of - timedelta(days=7 * weeks - 1)
     params = {

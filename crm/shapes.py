@@ -1,0 +1,448 @@
+"""The stable `--json` shapes of every listing and report, in one place.
+
+Scripts rely on these: a key is never renamed or removed, and a key's type never changes
+(new keys may be added at the end). Each command's JSON is declared here as a TypedDict; the
+code that builds it is annotated with the same type, and tests/test_shapes.py runs every
+command with `--json` and holds its output to the declaration: the exact keys, at every depth,
+and the type of every value that is not null. docs/cli.md links here.
+
+`SHAPES` maps each command to the shape of its output (a list of rows, or one object).
+"""
+from __future__ import annotations
+
+from typing import Optional, TypedDict
+
+# ---- small parts shared by several shapes ---------------------------------------------------
+
+
+class ContactRef(TypedDict):
+    id: int
+    name: str
+
+
+class ContactOrgRef(TypedDict):
+    id: int
+    name: str
+    org: Optional[str]
+
+
+class ApplicationRef(TypedDict):
+    id: int
+    org: str
+    position: Optional[str]
+
+
+class OfferRef(TypedDict):
+    id: int
+    kind: str
+    title: str
+    url: Optional[str]
+
+
+class IdOnly(TypedDict):
+    id: int
+
+
+# ---- contacts ------------------------------------------------------------------------------
+
+
+class ContactRow(TypedDict):
+    """`crm list --json`: one per contact."""
+
+    id: int
+    name: str
+    emails: list[str]
+    phones: list[str]
+    org: Optional[str]
+    title: Optional[str]
+    role: str
+    interests: list[str]
+
+
+class TypedValue(TypedDict):
+    value: str
+    type: Optional[str]
+    label: Optional[str]
+
+
+class InterestNote(TypedDict):
+    name: str
+    note: Optional[str]
+
+
+class TouchRow(TypedDict):
+    """`crm history --json`: one per touch, newest first."""
+
+    id: int
+    on: str
+    kind: str
+    via: Optional[str]
+    direction: str
+    note: Optional[str]
+    offer: Optional[int]
+    application: Optional[int]
+
+
+# "as" (the parts they play: "recruiter", "interviewer") is a Python keyword, hence this syntax.
+ContactApplication = TypedDict("ContactApplication", {
+    "id": int, "org": str, "position": Optional[str], "stage": str, "as": list[str], "rounds": list[int],
+})
+
+
+class OfferGiven(TypedDict):
+    id: int
+    kind: str
+    title: str
+    url: Optional[str]
+    on: str
+
+
+class OfferToGive(TypedDict):
+    id: int
+    kind: str
+    title: str
+    url: Optional[str]
+    on: str
+    meant_for_them: bool
+    shared_interests: list[str]
+
+
+class Introduction(TypedDict):
+    id: int
+    name: str
+    org: Optional[str]
+    shared_interests: list[str]
+
+
+class Suggestion(TypedDict):
+    """`crm today --json`: one per suggestion, best first."""
+
+    contact: ContactOrgRef
+    action: str
+    due: str
+    overdue_days: int
+    reason: str
+    offer: Optional[OfferRef]
+    application: Optional[ApplicationRef]
+
+
+class NextTouch(Suggestion):
+    on: str
+    summary: str
+
+
+class Profile(TypedDict):
+    """`crm show --json`: one contact and everything around them."""
+
+    id: int
+    name: str
+    given_name: str
+    family_name: str
+    nickname: Optional[str]
+    org: Optional[str]
+    department: str
+    title: str
+    role: str
+    emails: list[TypedValue]
+    phones: list[TypedValue]
+    urls: list[TypedValue]
+    socials: list[TypedValue]
+    birthday: Optional[str]  # YYYY-MM-DD, or --MM-DD without a year
+    notes: Optional[str]
+    interests: list[InterestNote]
+    uid: Optional[str]
+    created_at: str
+    updated_at: str
+    applications: list[ContactApplication]
+    history: list[TouchRow]
+    offers_given: list[OfferGiven]
+    offers_to_give: list[OfferToGive]
+    introductions: list[Introduction]
+    next: Optional[NextTouch]
+
+
+# ---- the cadence -----------------------------------------------------------------------------
+
+
+class Cadence(TypedDict):
+    """`crm cadence CONTACT --json`."""
+
+    contact: ContactRef
+    role: str
+    cadence_days: Optional[int]
+    interval_days: Optional[int]
+    source: Optional[str]  # "own", "role", or null (not on keep-warm)
+
+
+class Draft(TypedDict):
+    """`crm draft CONTACT --json`."""
+
+    contact: ContactRef
+    action: str
+    on: str
+    suggested: bool
+    reason: Optional[str]
+    template: str
+    overridden: bool
+    text: str
+
+
+class TemplateFile(TypedDict):
+    action: str
+    file: str
+    overridden: bool
+
+
+class Templates(TypedDict):
+    """`crm draft --list-templates --json`."""
+
+    directory: str
+    templates: list[TemplateFile]
+
+
+# ---- interviews, offers, the network ----------------------------------------------------------
+
+
+class RoundRow(TypedDict):
+    number: int
+    on: str
+    reply_by: Optional[str]
+    interviewers: list[int]
+
+
+class ApplicationRow(TypedDict):
+    """`crm applications --json`: one per application."""
+
+    id: int
+    org: str
+    position: Optional[str]
+    stage: str
+    rounds: list[RoundRow]
+    recruiter: Optional[int]
+    reply_by: Optional[str]
+    outcome: Optional[str]
+    outcome_on: Optional[str]
+    outcome_note: Optional[str]
+
+
+class RecordedRound(TypedDict):
+    """`crm interview --json`."""
+
+    application: int
+    round: int
+
+
+class GivenTo(TypedDict):
+    id: int
+    name: str
+    on: str
+
+
+# `crm offer list --json`: one per offer. "for" (the contact it is meant for) is a Python keyword.
+OfferRow = TypedDict("OfferRow", {
+    "id": int, "kind": str, "title": str, "url": Optional[str], "interests": list[str], "for": Optional[int],
+    "introduce": Optional[int], "on": str, "given_to": list[GivenTo],
+})
+
+
+class IntroPair(TypedDict):
+    """`crm intros --json`: one per pair worth introducing."""
+
+    a: ContactOrgRef
+    b: ContactOrgRef
+    shared_interests: list[str]
+
+
+class OrgPerson(TypedDict):
+    id: int
+    name: str
+    title: Optional[str]
+    role: str
+    works_here: bool
+    last_touch: Optional[str]
+    last_interview: Optional[str]
+
+
+class OrgApplication(TypedDict):
+    id: int
+    position: Optional[str]
+    stage: str
+
+
+class OrgView(TypedDict):
+    """`crm org ORG --json`."""
+
+    id: int
+    name: str
+    people: list[OrgPerson]
+    applications: list[OrgApplication]
+
+
+# ---- import, duplicates, the weekly review ----------------------------------------------------
+
+
+class ImportError_(TypedDict):
+    file: str
+    card: Optional[int]
+    line: Optional[int]
+    message: str
+
+
+class ImportReport(TypedDict):
+    """`crm import --json`."""
+
+    files: int
+    cards: int
+    created: int
+    updated: int
+    unchanged: int
+    skipped: int
+    warnings: list[str]
+    errors: list[ImportError_]
+
+
+class DuplicatePair(TypedDict):
+    """`crm dupes --json`: one per likely duplicate pair, best first."""
+
+    a: ContactRef
+    b: ContactRef
+    score: int
+    evidence: list[str]
+
+
+class ReviewWeek(TypedDict):
+    start: str
+    end: str
+    touches: int
+    outbound: int
+    inbound: int
+    answered: int
+    waiting: int
+    offers_given: int
+
+
+class TouchTotals(TypedDict):
+    total: int
+    outbound: int
+    inbound: int
+
+
+class Replies(TypedDict):
+    window_days: int
+    outbound: int
+    answered: int
+    unanswered: int
+    waiting: int
+
+
+class GivenTouch(TypedDict):
+    touch: int
+    on: str
+    contact: int
+    offer: int
+
+
+class OffersGiven(TypedDict):
+    count: int
+    touches: list[GivenTouch]
+
+
+class Bucket(TypedDict):
+    count: int
+    ids: list[int]
+
+
+class Warmth(TypedDict):
+    warm: Bucket
+    cooling: Bucket
+    cold: Bucket
+
+
+class Stages(TypedDict):
+    applied: Bucket
+    interviewing: Bucket
+    offer: Bucket
+    hired: Bucket
+    rejected: Bucket
+    withdrawn: Bucket
+    closed: Bucket
+
+
+class Review(TypedDict):
+    """`crm review --json`."""
+
+    as_of: str
+    start: str
+    weeks: list[ReviewWeek]
+    touches: TouchTotals
+    replies: Replies
+    offers_given: OffersGiven
+    keep_warm: Warmth
+    applications: Stages
+
+
+# ---- the file: check, backup, restore ---------------------------------------------------------
+
+
+class Problem(TypedDict):
+    check: str
+    table: Optional[str]
+    id: Optional[int]
+    message: str
+
+
+class CheckReport(TypedDict):
+    """`crm check --json`."""
+
+    database: str
+    ok: bool
+    schema_version: Optional[int]
+    counts: dict[str, int]
+    problems: list[Problem]
+
+
+class BackupReport(TypedDict):
+    """`crm backup --json`."""
+
+    path: str
+    bytes: int
+    schema_version: int
+    contacts: int
+    integrity_errors: list[str]
+
+
+class RestoreReport(TypedDict):
+    """`crm restore --json`."""
+
+    restored_from: str
+    database: str
+    kept: Optional[str]
+    schema_version: int
+    contacts: int
+
+
+# ---- every command's output ---------------------------------------------------------------------
+
+SHAPES: dict[str, object] = {
+    "add": IdOnly,
+    "log": IdOnly,
+    "offer add": IdOnly,
+    "list": list[ContactRow],
+    "show": Profile,
+    "history": list[TouchRow],
+    "today": list[Suggestion],
+    "cadence": Cadence,
+    "draft": Draft,
+    "draft --list-templates": Templates,
+    "interview": RecordedRound,
+    "applications": list[ApplicationRow],
+    "offer list": list[OfferRow],
+    "intros": list[IntroPair],
+    "org": OrgView,
+    "import": ImportReport,
+    "dupes": list[DuplicatePair],
+    "review": Review,
+    "check": CheckReport,
+    "backup": BackupReport,
+    "restore": RestoreReport,
+}
