@@ -21,6 +21,10 @@ from crm.render import clean
 DEFAULT_LIMIT = 10
 DEFAULT_CALENDAR_DAYS = 14
 MAX_CALENDAR_DAYS = 366
+EMPTY_DATABASE_HINT = (
+    "No contacts yet. Start with `crm import contacts.vcf` (vCard, or a LinkedIn/Google/Outlook CSV),"
+    " `crm add \"Ada Lovelace\" --role recruiter`, or try `crm --db demo.db demo` for a sample job search."
+)
 
 
 @contextmanager
@@ -65,7 +69,12 @@ def today(app, on, limit, drafts, sender, as_json):
         echo_json([{**s.to_json(), **({"draft": texts[s.key]} if drafts else {})} for s in shown])
         return
     if not suggestions:
-        click.echo(f"Nothing due on {day.isoformat()}.", err=True)
+        from crm.store.models import Contact
+
+        if Contact.select().exists():
+            click.echo(f"Nothing due on {day.isoformat()}.", err=True)
+        else:
+            click.echo(EMPTY_DATABASE_HINT, err=True)
         return
     from crm.render import pad, width
 
