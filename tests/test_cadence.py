@@ -96,7 +96,8 @@ def test_the_issue_story_day_by_day():
     app = story.application(recruiter=rita)
     story.interview(app, 0, ivan, reply_by=7)  # "we'll get back to you within a week"
 
-    assert story.due(-1) == []
+    assert story.due(-2) == []
+    assert story.due(-1) == [("prepare", "Ivan Interviewer")]  # rule 0: the day before
     assert story.due(0) == [("thank-you", "Ivan Interviewer")]
     assert story.today(0)[0].reason == "Interviewed you at Acme on 2 Mar; no thank-you logged yet."
     story.touch(ivan, 0, "thank-you")
@@ -167,7 +168,8 @@ def test_a_date_time_interview_and_a_future_round_as_of():
     story = Story()
     ann = story.person("Ann")
     story.interview(story.application(), 3, ann)
-    assert story.due(2) == []  # the round has not happened yet as of day 2
+    assert story.due(1) == []
+    assert story.due(2) == [("prepare", "Ann")]  # not held yet as of day 2: only rule 0 sees it
     assert story.due(3) == [("thank-you", "Ann")]
 
 
@@ -197,7 +199,9 @@ def test_status_check_uses_the_latest_round_and_its_timeline():
     story.touch(ivan, 5, "thank-you")
     story.touch(rita, 6, "connect")
     story.touch(ivan, 6, "connect")
-    assert story.due(4) == [("thank-you", "Ivan"), ("status-check", "Rita")]  # as of day 4, round 1 and its timeline
+    # Day 4, the day before round 2: the briefing outranks the thank-you still owed to Ivan,
+    # which comes back on day 5 (it never lapses).
+    assert story.due(4) == [("prepare", "Ivan"), ("status-check", "Rita")]  # round 1's timeline has passed
     assert story.first_day("status-check", "Rita", 5, 40) == 15
 
 
@@ -738,5 +742,5 @@ def test_the_engine_refuses_a_day_before_its_snapshot():
 
 
 def test_settings_list_the_actions_in_rank_order():
-    assert settings.ACTIONS[:3] == ("thank-you", "feedback-request", "status-check")
+    assert settings.ACTIONS[:4] == ("prepare", "thank-you", "feedback-request", "status-check")
     assert settings.EVENT_ACTIONS <= set(settings.ACTIONS)

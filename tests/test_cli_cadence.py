@@ -54,7 +54,8 @@ def interview_story(run):
 
 def test_the_issue_story_day_by_day(interview_story):
     run = interview_story
-    assert due(run, -1) == []
+    assert due(run, -2) == []
+    assert due(run, -1) == [("prepare", "Ivan Ng")]
     assert due(run, 0) == [("thank-you", "Ivan Ng")]
     ok(run("log", "ivan", "thank-you", "--on", f"{d(0)}T18:00"))
     assert due(run, 1) == [("connect", "Ivan Ng"), ("connect", "Rita Recruiter")]

@@ -42,7 +42,8 @@ def suggestion(contact, action, due=date(2026, 3, 5), **kw) -> Suggestion:
 def test_the_drafted_actions_are_the_engines():
     from crm.cli.everyday import DRAFT_ACTIONS
 
-    assert ACTIONS == settings.ACTIONS == DRAFT_ACTIONS
+    assert ACTIONS == settings.DRAFT_ACTIONS == DRAFT_ACTIONS
+    assert settings.ACTIONS == ("prepare",) + ACTIONS
     assert {t.action for t in list_templates(None)} == set(ACTIONS)
     assert all((PACKAGE_TEMPLATES / f"{action}.txt").is_file() for action in ACTIONS)
 

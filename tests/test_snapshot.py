@@ -98,7 +98,8 @@ def random_history(rng: random.Random):
             people = tuple(dict.fromkeys(rng.choice(ids) for _ in range(rng.randrange(0, 4))))
             for cid in people:
                 RoundInterviewer.create(round=round_row, contact=cid)
-            rounds.append(Round(round_row.id, number, on, round_row.reply_by, people))
+            rounds.append(Round(round_row.id, number, on, round_row.reply_by, people,
+                                round_row.on[11:16] or None))
         applications.append(Application(row.id, row.organisation.name, row.position, recruiter, row.reply_by,
                                         outcome, row.outcome_on, tuple(rounds)))
 

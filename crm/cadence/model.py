@@ -89,6 +89,7 @@ class Round:
     on: date
     reply_by: date | None = None
     interviewer_ids: tuple[int, ...] = ()  # in the order they were added: the first is "first"
+    at: str | None = None  # the time of day, "HH:MM", when the round was recorded with one
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,11 +231,14 @@ def from_log(
       offer made for them; each with its TouchSummary as of `as_of`, in which `has_connect` is
       only filled in for people on an application (rule 9 reads no one else's) and
       `last_congratulate_on` only for contacts with a congratulation offered for them (rule 4);
-    - rounds and offers dated by `horizon`; applications, whatever their date;
+    - rounds dated by the day after `horizon` (`settings.PREPARE_DAYS_BEFORE`: a round is booked
+      before it happens, and rule 0 reads tomorrow's rounds), offers dated by `horizon`;
+      applications, whatever their date;
     - the touches rule 2 reads, as of `as_of`: the inbound touches and status checks of people
       on applications still open on `as_of`, and those linked to such an application.
     """
     horizon = max(horizon or as_of, as_of)
+    rounds_until = horizon + timedelta(days=settings.PREPARE_DAYS_BEFORE)
     applications = tuple(sorted(applications, key=lambda a: a.id))
     offers = tuple(sorted((o for o in offers if o.on <= horizon), key=lambda o: o.id))
     on_application = {a.recruiter_id for a in applications} | {
@@ -243,7 +247,7 @@ def from_log(
     congratulated = {o.for_contact_id for o in offers if o.kind == "congratulation"}
     involved = on_application | {o.for_contact_id for o in offers}
     applications = tuple(
-        replace(a, rounds=tuple(sorted((r for r in a.rounds if r.on <= horizon), key=_round_order)))
+        replace(a, rounds=tuple(sorted((r for r in a.rounds if r.on <= rounds_until), key=_round_order)))
         for a in applications
     )
     log = [t for t in touches if t.on <= as_of and t.kind not in settings.NOT_A_TOUCH_KINDS]

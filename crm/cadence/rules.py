@@ -110,12 +110,41 @@ def not_needy(contact: Contact, action: str, due: date) -> date:
 
 
 def candidates(world: World) -> Iterator[Suggestion]:
+    yield from prepare(world)
     yield from thank_you(world)
     yield from feedback_request(world)
     yield from status_check(world)
     yield from connect(world)
     yield from congratulate(world)
     yield from keep_warm(world)
+
+
+# ---- rule 0: prepare ---------------------------------------------------------------------
+
+
+def prepare(world: World) -> Iterator[Suggestion]:
+    """The day before a round (PREPARE_DAYS_BEFORE), one `prepare` per round, on its first
+    interviewer who is neither paused nor snoozed: read the briefing (`crm brief APP`). It is
+    due that day only: on the day itself the thank-you takes over."""
+    tomorrow = world.today + timedelta(days=settings.PREPARE_DAYS_BEFORE)
+    for application, _rounds, decided in world.applications:
+        if decided:
+            continue
+        for round_ in application.rounds:
+            if round_.on != tomorrow:
+                continue
+            people = [world.active(cid) for cid in round_.interviewer_ids]
+            people = [p for p in people if p is not None]
+            if not people:
+                continue
+            names = listing_in_order(world.contacts[cid].name for cid in round_.interviewer_ids if cid in world.contacts)
+            at = f" at {round_.at}" if round_.at else ""
+            when = "tomorrow" if settings.PREPARE_DAYS_BEFORE == 1 else day(round_.on, world.today)
+            reason = (
+                f"Interview for {application.position} at {application.org} {when}{at} with {names};"
+                f" read your briefing: crm brief {application.id}."
+            )
+            yield world.make(people[0], "prepare", world.today, reason, application=application)
 
 
 # ---- rule 1: thank-you -------------------------------------------------------------------
@@ -367,6 +396,13 @@ def keep_warm(world: World) -> Iterator[Suggestion]:
 def day(value: date, today: date) -> str:
     """'3 Nov', or '3 Nov 2025' when it is not this year."""
     return day_and_month(value, today, short=True)
+
+
+def listing_in_order(items) -> str:
+    names = list(items)
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def listing(items) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 # ---- actions, in ranking order (rule 8) -------------------------------------------------------
 
 ACTIONS: tuple[str, ...] = (
+    "prepare",
     "thank-you",
     "feedback-request",
     "status-check",
@@ -18,7 +19,10 @@ ACTIONS: tuple[str, ...] = (
 )
 
 # Answers to an event: not held back by the "never needy" rule (rule 6).
-EVENT_ACTIONS: frozenset[str] = frozenset({"thank-you", "feedback-request", "connect"})
+EVENT_ACTIONS: frozenset[str] = frozenset({"prepare", "thank-you", "feedback-request", "connect"})
+
+# Actions with a message template (`crm draft`); `prepare` is for you, its "draft" is `crm brief`.
+DRAFT_ACTIONS: tuple[str, ...] = tuple(action for action in ACTIONS if action != "prepare")
 
 # ---- keep-warm (rule 5) -------------------------------------------------------------------
 
@@ -58,6 +62,9 @@ STATUS_CHECK_AFTER_REPLY_DAYS = 10
 STATUS_CHECK_FOLLOW_UP_DAYS: tuple[int, ...] = (14, 28)
 # After this many unanswered status checks in a row, no more for that application.
 STATUS_CHECK_MAX_UNANSWERED = 2
+
+# An interview round is due a `prepare` (read `crm brief`) this many days before it, on that day only.
+PREPARE_DAYS_BEFORE = 1
 
 # A connect is due from the day after the first interview you had with a person, for this many days.
 CONNECT_WINDOW_DAYS = 14

@@ -90,8 +90,8 @@ FROM application a JOIN organisation o ON o.id = a.organisation_id{where} ORDER 
 """
 
 _ROUNDS = """
-SELECT id, application_id, number, substr("on", 1, 10), reply_by FROM interview_round
-WHERE "on" < :horizon_next{and_where}
+SELECT id, application_id, number, substr("on", 1, 10), reply_by, substr("on", 12, 5) FROM interview_round
+WHERE "on" < :rounds_next{and_where}
 """
 
 _INTERVIEWERS = "SELECT round_id, contact_id FROM round_interviewer ORDER BY rowid"
@@ -117,7 +117,7 @@ WITH{around_ctes} open_application(id) AS MATERIALIZED (
     SELECT recruiter_id FROM application WHERE id IN open_application AND recruiter_id IS NOT NULL
     UNION
     SELECT ri.contact_id FROM round_interviewer ri JOIN interview_round r ON r.id = ri.round_id
-    WHERE r.application_id IN open_application AND r."on" < :horizon_next
+    WHERE r.application_id IN open_application AND r."on" < :rounds_next
 )"""
 _PEOPLE_LOG = f"""{{open_applications}}
 SELECT contact_id, substr("on", 1, 10), kind, direction, offer_id, application_id FROM touchpoint
@@ -183,6 +183,8 @@ def _load(as_of: date, horizon: date, around: int | None) -> Snapshot:
         "next": (as_of + timedelta(days=1)).isoformat(),
         "horizon": horizon.isoformat(),
         "horizon_next": (horizon + timedelta(days=1)).isoformat(),
+        # Rounds a day further: `prepare` (rule 0) reads tomorrow's.
+        "rounds_next": (horizon + timedelta(days=1 + settings.PREPARE_DAYS_BEFORE)).isoformat(),
     }
 
     sql = _SCOPES[around is not None]
@@ -226,8 +228,8 @@ def _load(as_of: date, horizon: date, around: int | None) -> Snapshot:
     for round_id, contact_id in rows("interviewers"):
         interviewers[round_id].append(contact_id)
     rounds: dict[int, list[Round]] = defaultdict(list)
-    for rid, application_id, number, on, reply_by in rows("rounds"):
-        rounds[application_id].append(Round(rid, number, day[on], day[reply_by], tuple(interviewers[rid])))
+    for rid, application_id, number, on, reply_by, at in rows("rounds"):
+        rounds[application_id].append(Round(rid, number, day[on], day[reply_by], tuple(interviewers[rid]), at or None))
     applications = tuple(
         Application(aid, org, position, recruiter_id, day[reply_by], outcome, day[outcome_on],
                     tuple(sorted(rounds[aid], key=lambda r: (r.on, r.number, r.id))))

@@ -54,7 +54,10 @@ def description_for(suggestion: Suggestion) -> str:
     if suggestion.application is not None:
         application = suggestion.application
         lines.append(f"Application #{application.id}: {application.position} at {application.org}")
-    lines.append(f"Log it: {log_command(suggestion)}")
+    if suggestion.action == "prepare":  # for you, not a touch: nothing to log
+        lines.append(f"Briefing: crm brief {suggestion.application.id}")
+    else:
+        lines.append(f"Log it: {log_command(suggestion)}")
     return "\n".join(lines)
 
 

@@ -24,7 +24,7 @@ from crm.errors import FormatError, NotFound
 if TYPE_CHECKING:
     from crm.cadence.engine import Suggestion
 
-ACTIONS: tuple[str, ...] = settings.ACTIONS
+ACTIONS: tuple[str, ...] = settings.DRAFT_ACTIONS
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
 CONFIG_DIR_ENV = "CRM_CONFIG_DIR"
 
