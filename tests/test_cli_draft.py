@@ -40,11 +40,13 @@ def draft(run, *args) -> str:
 def test_suggested_thank_you_names_position_org_and_date(story):
     result = ok(story("draft", "bjorn", "--on", "2026-03-06", "--from", "Sam Doe"))
     assert result.stdout == (
-        "Subject: Thank you: Platform Engineer interview, 5 March\n\n"
+        "Subject: Thank you: Platform Engineer first-round interview, 5 March\n\n"
         "Hi Björn,\n\n"
-        "Thank you for taking the time to talk with me yesterday about the Platform Engineer role at Acme Robotics."
-        " I enjoyed learning how the team works, and our conversation made me even more excited about the role.\n\n"
-        "If anything else from me would help, I am happy to send it over.\n\n"
+        "Thank you for taking the time to talk with me yesterday in the first-round interview for the Platform"
+        " Engineer role at Acme Robotics. I also enjoyed finding that we share an interest in chess and rust."
+        " I enjoyed learning how the team works, and our conversation made me even more interested in the role.\n\n"
+        "If there is anything I forgot to cover, or anything else from me that would help, I am happy to send it"
+        " over.\n\n"
         "Best regards,\nSam Doe\n"
     )
     assert result.stderr == (
@@ -163,9 +165,10 @@ def test_a_template_in_the_config_dir_overrides_the_shipped_one(story, tmp_path,
     assert listing["directory"] == str(folder)
     assert listing["templates"][0] == {"action": "thank-you", "file": str(folder / "thank-you.txt"), "overridden": True}
     assert [t["action"] for t in listing["templates"] if not t["overridden"]] == [
-        "feedback-request", "status-check", "connect", "congratulate", "value-offer", "check-in"]
+        "thank-you-handwritten", "feedback-request", "status-check", "connect", "congratulate", "value-offer", "check-in"]
     text = ok(story("draft", "--list-templates")).stdout
-    assert "thank-you         yes" in text and "check-in          no" in text
+    rows = {line.split()[0]: line.split()[1] for line in text.splitlines()[2:]}
+    assert rows["thank-you"] == "yes" and rows["check-in"] == "no" and rows["thank-you-handwritten"] == "no"
 
 
 def test_an_unreadable_template_is_one_line(story, tmp_path, monkeypatch):

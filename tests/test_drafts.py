@@ -44,8 +44,8 @@ def test_the_drafted_actions_are_the_engines():
 
     assert ACTIONS == settings.DRAFT_ACTIONS == DRAFT_ACTIONS
     assert settings.ACTIONS == ("prepare",) + ACTIONS
-    assert {t.action for t in list_templates(None)} == set(ACTIONS)
-    assert all((PACKAGE_TEMPLATES / f"{action}.txt").is_file() for action in ACTIONS)
+    assert {t.action for t in list_templates(None)} == set(ACTIONS) | {"thank-you-handwritten"}
+    assert all(t.path.is_file() and t.path.parent == PACKAGE_TEMPLATES for t in list_templates(None))
 
 
 def test_facts_for_a_thank_you_name_the_round_and_ignore_later_rounds():
@@ -53,6 +53,7 @@ def test_facts_for_a_thank_you_name_the_round_and_ignore_later_rounds():
     assert facts == DraftFacts(
         first_name="Björn", org="Acme Robotics", position="Platform Engineer", their_org="Acme Robotics",
         on=date(2026, 3, 5), interviewed=True, interests=("rust",), application_id=1,
+        round_number=1,
     )
 
 
@@ -72,8 +73,8 @@ def test_facts_for_a_value_offer_share_only_the_common_interests():
 
 def test_draft_for_a_thank_you_names_position_org_and_date(tmp_path):
     text = draft_for(suggestion(BJORN, "thank-you", application=ACME), TODAY, sender="Sam Doe", user_dir=tmp_path)
-    assert text.startswith("Subject: Thank you: Platform Engineer interview, 5 March\n\nHi Björn,\n")
-    assert "talk with me yesterday about the Platform Engineer role at Acme Robotics." in text
+    assert text.startswith("Subject: Thank you: Platform Engineer first-round interview, 5 March\n\nHi Björn,\n")
+    assert "talk with me yesterday in the first-round interview for the Platform Engineer role at Acme Robotics." in text
     assert text.endswith("Best regards,\nSam Doe")
 
 

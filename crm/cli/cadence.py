@@ -52,8 +52,9 @@ def bulk_objects():
 def today(app, on, limit, drafts, sender, as_json):
     """Who to nudge today, why, and with what: the suggestions due, best first.
 
-    Thank-yous, feedback requests, status checks, connects, congratulations, value offers and
-    check-ins, at most one per contact, never needy (docs/cadence.md has every rule).
+    Briefings before tomorrow's interviews (prepare), thank-yous, feedback requests, status
+    checks, connects, congratulations, value offers and check-ins, at most one per contact,
+    never needy (docs/cadence.md has every rule).
 
     Example: crm today --on 2026-03-09 --limit 5 --drafts
     """
@@ -94,14 +95,9 @@ def today(app, on, limit, drafts, sender, as_json):
 
 def _drafts(shown, day, sender) -> dict:
     from crm.cli.everyday import user_template_dir
-    from crm.views.drafts import draft_for, first_names
+    from crm.views.drafts import suggestion_drafts
 
-    user_dir = user_template_dir()
-    names = first_names(s.contact.id for s in shown)
-    return {
-        s.key: draft_for(s, day, sender=sender, user_dir=user_dir, first_name=names.get(s.contact.id))
-        for s in shown
-    }
+    return suggestion_drafts(shown, day, sender=sender, user_dir=user_template_dir())
 
 
 def _lateness(days: int) -> str:

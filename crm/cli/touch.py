@@ -178,6 +178,11 @@ def interview(app, contacts, org, position, on, reply_by, recruiter, as_json):
         click.echo(recorded.application_id)
     made = "new application" if recorded.created_application else "application"
     click.echo(f"Round {recorded.round_number} of {made} #{recorded.application_id} on {when}.", err=True)
+    if when[:10] > app.today.isoformat():
+        click.echo(f"The day before, `crm today` suggests preparing: crm brief {recorded.application_id}", err=True)
+    elif reply_by is None:
+        # After the round: "ask about the next steps" has an answer to record.
+        click.echo("Did they say when you will hear back? Record it: crm log CONTACT KIND --reply-by DATE", err=True)
 
 
 @cli.command()

@@ -159,5 +159,19 @@ M003_CADENCE = Migration(
     alters_existing=True,
 )
 
-MIGRATIONS: tuple[Migration, ...] = (M001_INITIAL, M002_TOUCHPOINTS, M003_CADENCE)
+M010_PITCH = Migration(
+    10,
+    "m010_pitch",
+    (
+        # What you bring, in one sentence: yours (`crm me --pitch`), and per application.
+        """CREATE TABLE me_setting (
+            name TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            updated_at TEXT NOT NULL)""",
+        "ALTER TABLE application ADD COLUMN pitch TEXT NOT NULL DEFAULT ''",
+    ),
+    alters_existing=True,
+)
+
+MIGRATIONS: tuple[Migration, ...] = (M001_INITIAL, M002_TOUCHPOINTS, M003_CADENCE, M010_PITCH)
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -117,6 +117,8 @@ class Application(BaseModel):
     outcome_on = DateField(null=True)
     outcome_note = TextField(default="")
     created_at = TextField()
+    # m010: what you bring to this one, in one sentence (else your own pitch)
+    pitch = TextField(default="")
 
 
 class InterviewRound(BaseModel):
@@ -164,6 +166,17 @@ class Touchpoint(BaseModel):
     created_at = TextField()
 
 
+# ---- m010: about you ---------------------------------------------------------------------------
+
+
+class MeSetting(BaseModel):
+    """One fact about you, by name (`pitch`: `crm me --pitch`)."""
+
+    name = TextField(primary_key=True)
+    value = TextField()
+    updated_at = TextField()
+
+
 ALL_MODELS = [
     SchemaMigration,
     Organisation,
@@ -178,4 +191,5 @@ ALL_MODELS = [
     Offer,
     OfferInterest,
     Touchpoint,
+    MeSetting,
 ]

@@ -42,6 +42,7 @@ OFFER_LEADS: dict[str, str] = {
     "event": "I came across this event and thought of you",
     "introduction": "I thought of someone you might enjoy meeting",
 }
+HANDWRITTEN_THANK_YOU = "thank-you-handwritten"  # the card variant's template
 LINKEDIN_NOTE_LIMIT = 300  # characters LinkedIn allows in a connection note
 
 
@@ -83,7 +84,10 @@ def find_template(action: str, user_dir: Path | None) -> DraftTemplate:
 
 
 def list_templates(user_dir: Path | None) -> list[DraftTemplate]:
-    return [find_template(action, user_dir) for action in ACTIONS]
+    """Each action's template, and after the thank-you its card variant."""
+    names = [name for action in ACTIONS
+             for name in ((action, HANDWRITTEN_THANK_YOU) if action == "thank-you" else (action,))]
+    return [find_template(name, user_dir) for name in names]
 
 
 # ---- facts ----------------------------------------------------------------------------------
@@ -105,6 +109,14 @@ class DraftFacts:
     interests: tuple[str, ...] = ()  # shared interests, sorted
     application_id: int | None = None  # for the `crm log ... --application` the CLI suggests
     offer_id: int | None = None  # for `crm log ... --offer`
+    # thank-you only (`thank_you_details` loads them): what makes it theirs, and what you add
+    round_number: int | None = None  # the round the thank-you is for
+    title: str = ""  # their job title
+    forgotten: tuple[str, ...] = ()  # notes logged on the application after the round: what you meant to say
+    pitch: str = ""  # what you bring (the application's, else yours); never invented
+    handwritten: bool = False  # a card: short, no subject, the postal address under it
+    full_name: str = ""  # for the envelope
+    postal_address: tuple[str, ...] = ()  # envelope lines from their vCard ADR
 
 
 def first_name_of(name: str) -> str:
@@ -142,6 +154,9 @@ def facts_for(suggestion: Suggestion, today: date, first_name: str | None = None
         shared = offer.interests & contact.interests
     else:
         shared = contact.interests
+    round_number = None
+    if action == "thank-you":
+        round_number = next((r.number for r in rounds if r.on == on and contact.id in r.interviewer_ids), None)
     return DraftFacts(
         first_name=name,
         org=org,
@@ -155,6 +170,7 @@ def facts_for(suggestion: Suggestion, today: date, first_name: str | None = None
         interests=tuple(sorted(shared, key=str.casefold)),
         application_id=application.id if application is not None else None,
         offer_id=offer.id if offer is not None else None,
+        round_number=round_number,
     )
 
 
@@ -176,6 +192,47 @@ def spoken_date(day: date, today: date) -> str:
     if 1 < delta < 7:
         return f"on {WEEKDAYS[day.weekday()]}"
     return f"on {day_text(day, today)}"
+
+
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+
+
+def round_name(number: int | None) -> str:
+    """'first-round interview', ..., 'round-11 interview'; 'interview' when the round is unknown."""
+    if number is None or number < 1:
+        return "interview"
+    if number <= len(_ORDINALS):
+        return f"{_ORDINALS[number - 1]}-round interview"
+    return f"round-{number} interview"
+
+
+def sentence(text: str) -> str:
+    """A user's text as one sentence: trimmed, single spaces, a full stop unless it has its own."""
+    text = " ".join(text.split())
+    return text if not text or text[-1] in ".!?" else text + "."
+
+
+def specific_to_them(facts: DraftFacts) -> str:
+    """The line that makes a thank-you theirs (two interviewers never get the same text): the
+    interests you share, else their title; '' when nothing is known."""
+    if facts.interests:
+        return f"I also enjoyed finding that we share an interest in {listing(facts.interests)}."
+    if facts.title:
+        return f"It was good to hear your perspective as {facts.title}."
+    return ""
+
+
+def forgotten_text(facts: DraftFacts, short: bool = False) -> str:
+    """The point(s) you meant to make, from notes logged after the round: one sentence, or a
+    list; on a card only the first."""
+    notes = [sentence(note) for note in facts.forgotten if note.strip()]
+    if not notes:
+        return ""
+    if short:
+        return f"One thing I meant to add: {notes[0]}"
+    if len(notes) == 1:
+        return f"One thing I did not get to say in the interview: {notes[0]}"
+    return "A few things I did not get to say in the interview:\n" + "\n".join(f"- {note}" for note in notes)
 
 
 def listing(items: Iterable[str]) -> str:
@@ -222,6 +279,10 @@ def draft_context(action: str, facts: DraftFacts, today: date, sender: str | Non
         "interest": interest,
         "interest_phrase": f", given our shared interest in {interest}" if interest else "",
         "reason": connect_reason(facts, today) if action == "connect" else "",
+        "round": round_name(facts.round_number),
+        "specific": (" " + specific_to_them(facts)).rstrip() if action == "thank-you" else "",
+        "forgotten": forgotten_text(facts, short=facts.handwritten) if action == "thank-you" else "",
+        "pitch_sentence": f"A short reminder of what I would bring: {sentence(facts.pitch)}" if facts.pitch else "",
     }
 
 
@@ -263,10 +324,24 @@ def check_facts(action: str, facts: DraftFacts, contact_name: str) -> None:
         )
 
 
+def template_name(action: str, facts: DraftFacts) -> str:
+    """The template a draft uses: the action's, or the card variant of a handwritten thank-you."""
+    return HANDWRITTEN_THANK_YOU if action == "thank-you" and facts.handwritten else action
+
+
 def draft(action: str, facts: DraftFacts, today: date, *, sender: str | None, user_dir: Path | None) -> str:
-    """The message for `action` from `facts`, with the user's template if they have one."""
-    template = find_template(action, user_dir)
+    """The message for `action` from `facts`, with the user's template if they have one.
+    (A handwritten thank-you's envelope lines are `address_block`, apart: not part of the card.)"""
+    template = find_template(template_name(action, facts), user_dir)
     return render(template.text(), draft_context(action, facts, today, sender))
+
+
+def address_block(facts: DraftFacts) -> str:
+    """The envelope printed under a handwritten draft: their name and postal address, or ''."""
+    if not facts.handwritten or not facts.postal_address:
+        return ""
+    return "\n".join(["Address (from their card):", *(f"  {line}" for line in (facts.full_name, *facts.postal_address)
+                                                      if line)])
 
 
 def draft_for(suggestion: Suggestion, today: date, *, sender: str | None, user_dir: Path | None,
@@ -401,14 +476,20 @@ def load_facts(contact_id: int, action: str, as_of: date) -> DraftFacts:
 @dataclass(frozen=True)
 class ContactDraft:
     action: str
-    text: str
+    text: str  # the message (for a card, without the envelope: `address`)
     facts: DraftFacts
     suggestion: Suggestion | None  # None when the action was named rather than suggested
+    address: str = ""  # a handwritten card's envelope lines (`address_block`), or ''
+    template: DraftTemplate | None = None  # None for `prepare`, whose text is the briefing
 
 
-def draft_for_contact(contact, action: str | None, day: date, *, sender: str, user_dir: Path | None) -> ContactDraft:
+def draft_for_contact(contact, action: str | None, day: date, *, sender: str | None, user_dir: Path | None,
+                      via: str | None = None) -> ContactDraft:
     """The draft for `contact` on `day`: of the suggestion due for them (no `action`), or of the
-    named action from what the database knows. NotFound when nothing is due and none is named."""
+    named action from what the database knows. NotFound when nothing is due and none is named.
+
+    A suggested `prepare` is drafted as the briefing (`crm brief`); a thank-you gets what only
+    the database knows (`thank_you_details`, with `via` the channel you will send it by)."""
     from crm.cadence.engine import suggest
     from crm.cadence.snapshot import load_snapshot
 
@@ -422,17 +503,51 @@ def draft_for_contact(contact, action: str | None, day: date, *, sender: str, us
                 f"nothing is suggested for {contact.display_name} (#{contact.id}) on {day.isoformat()};"
                 f" name one with --action ({', '.join(ACTIONS)})"
             )
+        if suggestion.action == "prepare":
+            return ContactDraft("prepare", briefing_for(suggestion, day), DraftFacts(first_name=""), suggestion)
         action = suggestion.action
         facts = facts_for(suggestion, day, first_names([contact.id])[contact.id])
     else:
         facts = load_facts(contact.id, action, day)
     check_facts(action, facts, contact.display_name)
-    return ContactDraft(action, draft(action, facts, day, sender=sender, user_dir=user_dir), facts, suggestion)
+    if action == "thank-you":
+        facts = thank_you_details(facts, contact.id, day, via)
+    return ContactDraft(action, draft(action, facts, day, sender=sender, user_dir=user_dir), facts, suggestion,
+                        address_block(facts), find_template(template_name(action, facts), user_dir))
+
+
+def briefing_for(suggestion: Suggestion, day: date) -> str:
+    """A `prepare` suggestion's draft: the briefing for its application's next round."""
+    from crm.views.brief import format_brief, load_brief
+
+    return format_brief(load_brief(suggestion.application.id, day))
+
+
+def suggestion_drafts(shown: Iterable[Suggestion], day: date, *, sender: str | None,
+                      user_dir: Path | None) -> dict[tuple, str]:
+    """`crm today --drafts`: each suggestion's draft by its key, as `crm draft` would write it
+    (a thank-you with the database's details and a card's envelope; `prepare`, the briefing)."""
+    shown = list(shown)
+    names = first_names(s.contact.id for s in shown)
+    texts = {}
+    for s in shown:
+        if s.action == "prepare":
+            texts[s.key] = briefing_for(s, day)
+            continue
+        facts = facts_for(s, day, names.get(s.contact.id))
+        if s.action == "thank-you":
+            facts = thank_you_details(facts, s.contact.id, day)
+        address = address_block(facts)
+        texts[s.key] = draft(s.action, facts, day, sender=sender, user_dir=user_dir) + (
+            "\n\n" + address if address else "")
+    return texts
 
 
 def log_command(contact_id: int, action: str, facts: DraftFacts, day: date | None) -> str:
     """The `crm log` line that records the draft as sent (the action is also a touch kind)."""
     parts = ["crm log", str(contact_id), action]
+    if facts.handwritten:
+        parts += ["--via", "handwritten"]
     if facts.offer_id is not None and action in NEEDS_OFFER:
         parts += ["--offer", str(facts.offer_id)]
     if facts.application_id is not None and action in NEEDS_APPLICATION:
@@ -440,3 +555,73 @@ def log_command(contact_id: int, action: str, facts: DraftFacts, day: date | Non
     if day is not None:
         parts += ["--on", day.isoformat()]
     return " ".join(parts)
+
+
+_THANKED_ROUND = """
+SELECT r.number, r."on" FROM interview_round r
+JOIN round_interviewer ri ON ri.round_id = r.id AND ri.contact_id = :contact
+WHERE r.application_id = :application AND r."on" < :next
+ORDER BY (substr(r."on", 1, 10) = :round_day) DESC, r."on" DESC, r.number DESC
+LIMIT 1
+"""
+
+# Notes on the application, to this contact, from the round's day up to the first real touch
+# to them after it (the thank-you): what you meant to say.
+_FORGOTTEN = f"""
+SELECT note FROM touchpoint
+WHERE contact_id = :contact AND application_id = :application AND kind = 'note' AND note != ''
+  AND substr("on", 1, 10) >= :round_day AND "on" < :next
+  AND "on" < coalesce((SELECT min(t."on") FROM touchpoint t WHERE t.contact_id = :contact
+                       AND t.direction = 'out' AND t.kind NOT IN ({{not_a_touch}})
+                       AND substr(t."on", 1, 10) >= :round_day), '9999')
+ORDER BY "on", id
+"""
+
+_LAST_CHANNEL = """
+SELECT via FROM touchpoint WHERE contact_id = :contact AND via IS NOT NULL AND direction = 'out' AND "on" < :next
+ORDER BY "on" DESC, id DESC LIMIT 1
+"""
+
+
+def thank_you_details(facts: DraftFacts, contact_id: int, as_of: date, via: str | None = None) -> DraftFacts:
+    """A thank-you's facts with what the database knows beyond the suggestion: the round, their
+    title, the notes logged on the application to them after that round and before the
+    thank-you, the pitch (the application's, else yours), and for a card (`via`, else the
+    channel of the last touch you logged to them) their postal address.
+    """
+    from dataclasses import replace
+
+    from crm.formats.vcard.address import postal_address
+    from crm.store.me import pitch_for
+    from crm.store.models import Contact, ExtraProperty, database
+
+    contact = Contact.get_by_id(contact_id)
+    params = {"contact": contact_id, "application": facts.application_id,
+              "next": (as_of + timedelta(days=1)).isoformat(),
+              "round_day": facts.on.isoformat() if facts.on else as_of.isoformat()}
+    not_a_touch = settings.NOT_A_TOUCH_SQL
+
+    def rows(sql: str):
+        return database.execute_sql(sql, {k: v for k, v in params.items() if f":{k}" in sql}).fetchall()
+
+    round_number, forgotten = facts.round_number, ()
+    if facts.application_id is not None:
+        found = rows(_THANKED_ROUND)
+        if found:
+            round_number = found[0][0]
+            params["round_day"] = str(found[0][1])[:10]
+        forgotten = tuple(note for (note,) in rows(_FORGOTTEN.format(not_a_touch=not_a_touch)))
+    if via is None:
+        last = rows(_LAST_CHANNEL)
+        via = last[0][0] if last else None
+    handwritten = via == "handwritten"
+    address: tuple[str, ...] = ()
+    if handwritten:
+        lines = [line for (line,) in ExtraProperty.select(ExtraProperty.line)
+                 .where(ExtraProperty.contact == contact_id).order_by(ExtraProperty.position).tuples()]
+        address = postal_address(lines)
+    return replace(
+        facts, round_number=round_number, title=contact.title.strip(), forgotten=forgotten,
+        pitch=pitch_for(facts.application_id), handwritten=handwritten, full_name=contact.display_name,
+        postal_address=address,
+    )
