@@ -43,7 +43,7 @@ def test_suggested_thank_you_names_position_org_and_date(story):
         "Subject: Thank you: Platform Engineer first-round interview, 5 March\n\n"
         "Hi Björn,\n\n"
         "Thank you for taking the time to talk with me yesterday in the first-round interview for the Platform"
-        " Engineer role at Acme Robotics. I also enjoyed finding that we share an interest in chess and rust."
+        " Engineer role at Acme Robotics. It was good to find that we share an interest in chess and rust."
         " I enjoyed learning how the team works, and our conversation made me even more interested in the role.\n\n"
         "If there is anything I forgot to cover, or anything else from me that would help, I am happy to send it"
         " over.\n\n"

@@ -178,7 +178,7 @@ def proofread(app, source, sender, as_json):
     name = "<stdin>" if source == "-" else source
     try:
         if source == "-":
-            text = click.get_binary_stream("stdin").read().decode("utf-8")
+            text = sys.stdin.buffer.read().decode("utf-8")
         else:
             with open(source, encoding="utf-8") as handle:
                 text = handle.read()

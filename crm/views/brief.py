@@ -92,7 +92,8 @@ def _person(contact_id: int, role: str, application_id: int, this_round: dict, a
     how: list[str] = []
     for other in applications_of(contact_id):
         if "recruiter" in other["as"]:
-            how.append(f"recruiter for #{other['id']} {other['org']}: {other['position']}")
+            how.append("the recruiter for this application" if other["id"] == application_id
+                       else f"recruiter for #{other['id']} {other['org']}: {other['position']}")
         rounds = [n for n in other["rounds"] if not (other["id"] == application_id and n == this_round["number"])]
         if rounds:
             listed = ", ".join(str(n) for n in rounds)
@@ -103,7 +104,7 @@ def _person(contact_id: int, role: str, application_id: int, this_round: dict, a
         first = real[0]
         how.append(f"first in touch on {short_day(first['on'], as_of)}: {touch_words(first)}")
     else:
-        how.append(f"in your contacts since {short_day(contact.created_at, as_of)}; no touches yet")
+        how.append(f"in your contacts since {short_day(contact.created_at[:10], as_of)}; no touches yet")
     interests = [
         {"name": name, "note": note or None}
         for name, note in Interest.select(Interest.name, ContactInterest.note).join(ContactInterest)
@@ -209,8 +210,8 @@ def format_brief(brief: dict) -> str:
     for person in brief["people"]:
         where = " at ".join(filter(None, (person["title"], person["org"])))
         lines.append(f"  {person['name']}" + (f", {where}" if where else "") + f" ({person['role']})")
-        for fact in person["how_you_know"]:
-            lines.append(f"    how you know them  {fact}")
+        for n, fact in enumerate(person["how_you_know"]):
+            lines.append(f"    {'how you know them' if n == 0 else '':<17}  {fact}")
         if person["shared_interests"]:
             lines.append("    shared interests   " + ", ".join(
                 i["name"] + (f" ({i['note']})" if i["note"] else "") for i in person["shared_interests"]))
@@ -219,8 +220,8 @@ def format_brief(brief: dict) -> str:
         if person["last_touches"]:
             for n, touch in enumerate(person["last_touches"]):
                 said = f": {touch['note']}" if touch["note"] else ""
-                label = "last touches       " if n == 0 else "                   "
-                lines.append(f"    {label}{short_day(touch['on'], as_of)} {touch_words(touch)}{said}")
+                lines.append(f"    {'last touches' if n == 0 else '':<17}  {short_day(touch['on'], as_of)}"
+                             f" {touch_words(touch)}{said}")
         else:
             lines.append("    last touches       none")
     lines += ["", "Earlier rounds"]

@@ -216,9 +216,9 @@ def specific_to_them(facts: DraftFacts) -> str:
     """The line that makes a thank-you theirs (two interviewers never get the same text): the
     interests you share, else their title; '' when nothing is known."""
     if facts.interests:
-        return f"I also enjoyed finding that we share an interest in {listing(facts.interests)}."
+        return f"It was good to find that we share an interest in {listing(facts.interests)}."
     if facts.title:
-        return f"It was good to hear your perspective as {facts.title}."
+        return f"I valued hearing your perspective as {facts.title}."
     return ""
 
 

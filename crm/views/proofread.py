@@ -102,8 +102,16 @@ def _known(word: str, checker, personal: frozenset[str]) -> bool:
     return any(c in personal or not checker.unknown([c]) for c in candidates if c)
 
 
+# Two edits away is a large search for a long word (hundreds of thousands of strings); a typo in
+# a long word is almost always one edit away.
+MAX_LENGTH_FOR_TWO_EDITS = 5
+
+
 def _suggest(word: str, checker) -> tuple[str, ...]:
-    found = checker.candidates(word.casefold()) or set()
+    key = word.casefold()
+    found = checker.known(checker.edit_distance_1(key))
+    if not found and len(key) <= MAX_LENGTH_FOR_TWO_EDITS:
+        found = checker.known(checker.edit_distance_2(key))
     ranked = sorted(found, key=lambda w: (-checker.word_usage_frequency(w), w))
     if word[:1].isupper():
         ranked = [w[:1].upper() + w[1:] for w in ranked]
