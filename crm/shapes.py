@@ -185,6 +185,19 @@ class Draft(TypedDict):
     template: str
     overridden: bool
     text: str
+    handwritten: bool  # a thank-you card
+    address: Optional[list[str]]  # a card's envelope lines, their name first; null when unknown
+    check: Optional[list[Typo]]  # with --check: the flagged words; else null
+
+
+class Typo(TypedDict):
+    """`crm proofread --json`: one per flagged word, in order (and `check` in `crm draft --check --json`)."""
+
+    word: str
+    line: int
+    column: int
+    offset: int
+    suggestions: list[str]
 
 
 class TemplateFile(TypedDict):
@@ -421,6 +434,81 @@ class RestoreReport(TypedDict):
     contacts: int
 
 
+# ---- around an interview round: crm brief, crm me --------------------------------------------
+
+
+class BriefApplication(TypedDict):
+    id: int
+    org: str
+    position: str
+    stage: str
+    pitch: Optional[str]  # the pitch in force: the application's own, else yours
+
+
+class BriefRound(TypedDict):
+    number: int
+    on: str
+    reply_by: Optional[str]
+    interviewers: list[int]
+
+
+class BriefPerson(TypedDict):
+    id: int
+    name: str
+    title: Optional[str]
+    org: Optional[str]
+    role: str  # their part in this round: "interviewer" or "recruiter"
+    how_you_know: list[str]
+    shared_interests: list[InterestNote]
+    notes: Optional[str]
+    last_touches: list[TouchRow]  # newest first
+
+
+class RoundNote(TypedDict):
+    on: str
+    contact: str
+    kind: str
+    note: str
+
+
+class EarlierRound(TypedDict):
+    number: int
+    on: str
+    interviewers: list[str]
+    notes: list[RoundNote]
+
+
+class TimelineEvent(TypedDict):
+    on: str
+    event: str
+
+
+class Brief(TypedDict):
+    """`crm brief --json` (and a `prepare` suggestion's `crm draft --json`)."""
+
+    as_of: str
+    application: BriefApplication
+    round: BriefRound
+    people: list[BriefPerson]
+    earlier_rounds: list[EarlierRound]
+    timeline: list[TimelineEvent]
+    questions: list[str]
+
+
+class ApplicationPitch(TypedDict):
+    id: int
+    org: str
+    position: str
+    pitch: str
+
+
+class Me(TypedDict):
+    """`crm me --json`."""
+
+    pitch: Optional[str]
+    applications: list[ApplicationPitch]
+
+
 # ---- every command's output ---------------------------------------------------------------------
 
 SHAPES: dict[str, object] = {
@@ -445,4 +533,7 @@ SHAPES: dict[str, object] = {
     "check": CheckReport,
     "backup": BackupReport,
     "restore": RestoreReport,
+    "brief": Brief,
+    "me": Me,
+    "proofread": list[Typo],
 }

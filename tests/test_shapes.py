@@ -60,9 +60,9 @@ def outputs(tmp_path_factory):
     env = {"CRM_DB": str(folder / "crm.db"), "CRM_CONFIG_DIR": str(folder / "config")}
     runner = CliRunner()
 
-    def run(*args) -> str:
-        result = runner.invoke(cli, list(args), env=env, catch_exceptions=False)
-        assert result.exit_code == 0, (args, result.output)
+    def run(*args, code: int = 0, input: str | None = None) -> str:
+        result = runner.invoke(cli, list(args), env=env, catch_exceptions=False, input=input)
+        assert result.exit_code == code, (args, result.output)
         return result.stdout
 
     out: dict[str, object] = {}
@@ -93,6 +93,10 @@ def outputs(tmp_path_factory):
     out["check"] = run("check", "--json")
     out["backup"] = run("backup", str(folder / "b.db"), "--json")
     out["restore"] = run("restore", str(folder / "b.db"), "--json")
+    run("me", "--pitch", "eight years of schedulers")
+    out["me"] = run("me", "--pitch", "the Bazel migration", "--application", "1", "--json")
+    out["brief"] = run("brief", "acme", "--on", "2026-03-04", "--json")
+    out["proofread"] = run("proofread", "-", "--json", input="Thanks for the oportunity\n", code=1)
     return {name: json.loads(text) for name, text in out.items()}
 
 

@@ -103,7 +103,7 @@ def draft(app, contact, action, on, sender, via, check, list_templates, as_json)
             "text": text,
             "handwritten": facts.handwritten,
             "address": list((facts.full_name, *facts.postal_address)) if facts.postal_address else None,
-            **({"check": [f.to_json() for f in flags]} if check else {}),
+            "check": [f.to_json() for f in flags] if check else None,
         })
     else:
         click.echo(clean(text, keep_newlines=True))

@@ -7,6 +7,7 @@ table of named facts so a new one needs no migration of its own.)
 from __future__ import annotations
 
 from crm.errors import InvalidInput
+from crm.shapes import ApplicationPitch
 from crm.store.models import Application, MeSetting, database
 
 PITCH = "pitch"
@@ -52,7 +53,7 @@ def pitch_for(application_id: int | None) -> str:
     return my_pitch()
 
 
-def application_pitches() -> list[dict]:
+def application_pitches() -> list[ApplicationPitch]:
     """[{"id", "org", "position", "pitch"}] for the applications with a pitch of their own."""
     from crm.store.models import Organisation
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from crm.errors import NotFound
+from crm.shapes import Brief
 
 # Asked at the very end: the next steps and the timeline first, so the follow-up has a date.
 QUESTIONS: tuple[str, ...] = (
@@ -42,7 +43,7 @@ def upcoming_round(as_of: date) -> int:
     return found[0]
 
 
-def load_brief(application_id: int, as_of: date) -> dict:
+def load_brief(application_id: int, as_of: date) -> Brief:
     """The briefing for an application's next round on or after `as_of` (else its latest)."""
     from crm.store.applications import application_rows, stage_of
     from crm.store.me import pitch_for
@@ -192,7 +193,7 @@ def touch_words(touch: dict) -> str:
     return f"{touch['kind']}{way}, {'from them' if touch['direction'] == 'in' else 'from you'}"
 
 
-def format_brief(brief: dict) -> str:
+def format_brief(brief: Brief) -> str:
     as_of = date.fromisoformat(brief["as_of"])
     app, round_ = brief["application"], brief["round"]
     lines = [

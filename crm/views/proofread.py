@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Iterable
 
 from crm.errors import InvalidInput
+from crm.shapes import Typo
 
 LANGUAGES: tuple[str, ...] = ("en", "es", "de", "fr", "pt")
 MAX_SUGGESTIONS = 5
@@ -31,7 +32,7 @@ class Flag:
     offset: int  # 0-based, in characters from the start of the text
     suggestions: tuple[str, ...]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> Typo:
         return {"word": self.word, "line": self.line, "column": self.column, "offset": self.offset,
                 "suggestions": list(self.suggestions)}
 
