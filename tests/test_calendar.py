@@ -77,3 +77,10 @@ def test_calendar_text_never_carries_control_characters():
 
     assert ical_text("Ada\x1b[2J \x07Lovelace\u202e\x9b") == "Ada[2J Lovelace"
     assert ical_text("tab\tand\nnewline") == "tab\tand\nnewline"
+
+
+def test_prepare_points_at_the_briefing_not_at_a_log_line():
+    cal = parse(calendar_bytes([(date(2026, 3, 4), suggestion("prepare", application=APP))], STAMP))
+    [event] = cal.vevent_list
+    assert event.summary.value.startswith("Prepare: Ann")
+    assert "Briefing: crm brief 3" in event.description.value and "crm log" not in event.description.value
