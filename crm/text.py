@@ -56,3 +56,11 @@ def method_key(medium: str, value: str) -> str:
     if medium == "phone":
         return phone_key(value)
     return url_key(value)
+
+
+def and_list(items) -> str:
+    """'a', 'a and b', 'a, b and c', in the order given."""
+    names = list(items)
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]

@@ -13,6 +13,7 @@ from typing import Iterator
 
 from crm.cadence import settings
 from crm.dates import day_and_month
+from crm.text import and_list
 from crm.cadence.model import ONE_DAY, Application, Contact, Offer, Round, Snapshot, Suggestion, Touch, is_open
 
 _NEEDY_GAP = timedelta(days=settings.MIN_DAYS_BETWEEN_OUTBOUND)
@@ -137,7 +138,7 @@ def prepare(world: World) -> Iterator[Suggestion]:
             people = [p for p in people if p is not None]
             if not people:
                 continue
-            names = listing_in_order(world.contacts[cid].name for cid in round_.interviewer_ids if cid in world.contacts)
+            names = and_list(world.contacts[cid].name for cid in round_.interviewer_ids if cid in world.contacts)
             at = f" at {round_.at}" if round_.at else ""
             when = "tomorrow" if settings.PREPARE_DAYS_BEFORE == 1 else day(round_.on, world.today)
             reason = (
@@ -396,13 +397,6 @@ def keep_warm(world: World) -> Iterator[Suggestion]:
 def day(value: date, today: date) -> str:
     """'3 Nov', or '3 Nov 2025' when it is not this year."""
     return day_and_month(value, today, short=True)
-
-
-def listing_in_order(items) -> str:
-    names = list(items)
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def listing(items) -> str:

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Iterable, Mapping
 from crm.cadence import settings
 from crm.dates import WEEKDAYS, day_and_month
 from crm.errors import FormatError, NotFound
+from crm.text import and_list as listing
+from crm.views.thank_you import forgotten_text, round_name, sentence, specific_to_them
 
 if TYPE_CHECKING:
     from crm.cadence.engine import Suggestion
@@ -109,7 +111,7 @@ class DraftFacts:
     interests: tuple[str, ...] = ()  # shared interests, sorted
     application_id: int | None = None  # for the `crm log ... --application` the CLI suggests
     offer_id: int | None = None  # for `crm log ... --offer`
-    # thank-you only (`thank_you_details` loads them): what makes it theirs, and what you add
+    # thank-you only (`with_thank_you_details` loads them): what makes it theirs, and what you add
     round_number: int | None = None  # the round the thank-you is for
     title: str = ""  # their job title
     forgotten: tuple[str, ...] = ()  # notes logged on the application after the round: what you meant to say
@@ -194,54 +196,6 @@ def spoken_date(day: date, today: date) -> str:
     return f"on {day_text(day, today)}"
 
 
-_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
-
-
-def round_name(number: int | None) -> str:
-    """'first-round interview', ..., 'round-11 interview'; 'interview' when the round is unknown."""
-    if number is None or number < 1:
-        return "interview"
-    if number <= len(_ORDINALS):
-        return f"{_ORDINALS[number - 1]}-round interview"
-    return f"round-{number} interview"
-
-
-def sentence(text: str) -> str:
-    """A user's text as one sentence: trimmed, single spaces, a full stop unless it has its own."""
-    text = " ".join(text.split())
-    return text if not text or text[-1] in ".!?" else text + "."
-
-
-def specific_to_them(facts: DraftFacts) -> str:
-    """The line that makes a thank-you theirs (two interviewers never get the same text): the
-    interests you share, else their title; '' when nothing is known."""
-    if facts.interests:
-        return f"It was good to find that we share an interest in {listing(facts.interests)}."
-    if facts.title:
-        return f"I valued hearing your perspective as {facts.title}."
-    return ""
-
-
-def forgotten_text(facts: DraftFacts, short: bool = False) -> str:
-    """The point(s) you meant to make, from notes logged after the round: one sentence, or a
-    list; on a card only the first."""
-    notes = [sentence(note) for note in facts.forgotten if note.strip()]
-    if not notes:
-        return ""
-    if short:
-        return f"One thing I meant to add: {notes[0]}"
-    if len(notes) == 1:
-        return f"One thing I did not get to say in the interview: {notes[0]}"
-    return "A few things I did not get to say in the interview:\n" + "\n".join(f"- {note}" for note in notes)
-
-
-def listing(items: Iterable[str]) -> str:
-    names = list(items)
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
-
-
 def connect_reason(facts: DraftFacts, today: date) -> str:
     """The one logical reason a connection note gives, best first."""
     role = f"the {facts.position} role at {facts.org}" if facts.position and facts.org else None
@@ -280,8 +234,8 @@ def draft_context(action: str, facts: DraftFacts, today: date, sender: str | Non
         "interest_phrase": f", given our shared interest in {interest}" if interest else "",
         "reason": connect_reason(facts, today) if action == "connect" else "",
         "round": round_name(facts.round_number),
-        "specific": (" " + specific_to_them(facts)).rstrip() if action == "thank-you" else "",
-        "forgotten": forgotten_text(facts, short=facts.handwritten) if action == "thank-you" else "",
+        "specific": (" " + specific_to_them(facts.interests, facts.title)).rstrip() if action == "thank-you" else "",
+        "forgotten": forgotten_text(facts.forgotten, short=facts.handwritten) if action == "thank-you" else "",
         "pitch_sentence": f"A short reminder of what I would bring: {sentence(facts.pitch)}" if facts.pitch else "",
     }
 
@@ -489,7 +443,7 @@ def draft_for_contact(contact, action: str | None, day: date, *, sender: str | N
     named action from what the database knows. NotFound when nothing is due and none is named.
 
     A suggested `prepare` is drafted as the briefing (`crm brief`); a thank-you gets what only
-    the database knows (`thank_you_details`, with `via` the channel you will send it by)."""
+    the database knows (`with_thank_you_details`, with `via` the channel you will send it by)."""
     from crm.cadence.engine import suggest
     from crm.cadence.snapshot import load_snapshot
 
@@ -511,9 +465,19 @@ def draft_for_contact(contact, action: str | None, day: date, *, sender: str | N
         facts = load_facts(contact.id, action, day)
     check_facts(action, facts, contact.display_name)
     if action == "thank-you":
-        facts = thank_you_details(facts, contact.id, day, via)
+        facts = with_thank_you_details(facts, contact.id, day, via)
     return ContactDraft(action, draft(action, facts, day, sender=sender, user_dir=user_dir), facts, suggestion,
                         address_block(facts), find_template(template_name(action, facts), user_dir))
+
+
+def with_thank_you_details(facts: DraftFacts, contact_id: int, as_of: date, via: str | None = None) -> DraftFacts:
+    """A thank-you's facts with what only the database knows (`crm.views.thank_you.load_details`)."""
+    from dataclasses import asdict, replace
+
+    from crm.views.thank_you import load_details
+
+    details = load_details(contact_id, facts.application_id, facts.on or as_of, as_of, via, facts.round_number)
+    return replace(facts, **asdict(details))
 
 
 def briefing_for(suggestion: Suggestion, day: date) -> str:
@@ -536,7 +500,7 @@ def suggestion_drafts(shown: Iterable[Suggestion], day: date, *, sender: str | N
             continue
         facts = facts_for(s, day, names.get(s.contact.id))
         if s.action == "thank-you":
-            facts = thank_you_details(facts, s.contact.id, day)
+            facts = with_thank_you_details(facts, s.contact.id, day)
         address = address_block(facts)
         texts[s.key] = draft(s.action, facts, day, sender=sender, user_dir=user_dir) + (
             "\n\n" + address if address else "")
@@ -555,73 +519,3 @@ def log_command(contact_id: int, action: str, facts: DraftFacts, day: date | Non
     if day is not None:
         parts += ["--on", day.isoformat()]
     return " ".join(parts)
-
-
-_THANKED_ROUND = """
-SELECT r.number, r."on" FROM interview_round r
-JOIN round_interviewer ri ON ri.round_id = r.id AND ri.contact_id = :contact
-WHERE r.application_id = :application AND r."on" < :next
-ORDER BY (substr(r."on", 1, 10) = :round_day) DESC, r."on" DESC, r.number DESC
-LIMIT 1
-"""
-
-# Notes on the application, to this contact, from the round's day up to the first real touch
-# to them after it (the thank-you): what you meant to say.
-_FORGOTTEN = f"""
-SELECT note FROM touchpoint
-WHERE contact_id = :contact AND application_id = :application AND kind = 'note' AND note != ''
-  AND substr("on", 1, 10) >= :round_day AND "on" < :next
-  AND "on" < coalesce((SELECT min(t."on") FROM touchpoint t WHERE t.contact_id = :contact
-                       AND t.direction = 'out' AND t.kind NOT IN ({{not_a_touch}})
-                       AND substr(t."on", 1, 10) >= :round_day), '9999')
-ORDER BY "on", id
-"""
-
-_LAST_CHANNEL = """
-SELECT via FROM touchpoint WHERE contact_id = :contact AND via IS NOT NULL AND direction = 'out' AND "on" < :next
-ORDER BY "on" DESC, id DESC LIMIT 1
-"""
-
-
-def thank_you_details(facts: DraftFacts, contact_id: int, as_of: date, via: str | None = None) -> DraftFacts:
-    """A thank-you's facts with what the database knows beyond the suggestion: the round, their
-    title, the notes logged on the application to them after that round and before the
-    thank-you, the pitch (the application's, else yours), and for a card (`via`, else the
-    channel of the last touch you logged to them) their postal address.
-    """
-    from dataclasses import replace
-
-    from crm.formats.vcard.address import postal_address
-    from crm.store.me import pitch_for
-    from crm.store.models import Contact, ExtraProperty, database
-
-    contact = Contact.get_by_id(contact_id)
-    params = {"contact": contact_id, "application": facts.application_id,
-              "next": (as_of + timedelta(days=1)).isoformat(),
-              "round_day": facts.on.isoformat() if facts.on else as_of.isoformat()}
-    not_a_touch = settings.NOT_A_TOUCH_SQL
-
-    def rows(sql: str):
-        return database.execute_sql(sql, {k: v for k, v in params.items() if f":{k}" in sql}).fetchall()
-
-    round_number, forgotten = facts.round_number, ()
-    if facts.application_id is not None:
-        found = rows(_THANKED_ROUND)
-        if found:
-            round_number = found[0][0]
-            params["round_day"] = str(found[0][1])[:10]
-        forgotten = tuple(note for (note,) in rows(_FORGOTTEN.format(not_a_touch=not_a_touch)))
-    if via is None:
-        last = rows(_LAST_CHANNEL)
-        via = last[0][0] if last else None
-    handwritten = via == "handwritten"
-    address: tuple[str, ...] = ()
-    if handwritten:
-        lines = [line for (line,) in ExtraProperty.select(ExtraProperty.line)
-                 .where(ExtraProperty.contact == contact_id).order_by(ExtraProperty.position).tuples()]
-        address = postal_address(lines)
-    return replace(
-        facts, round_number=round_number, title=contact.title.strip(), forgotten=forgotten,
-        pitch=pitch_for(facts.application_id), handwritten=handwritten, full_name=contact.display_name,
-        postal_address=address,
-    )
