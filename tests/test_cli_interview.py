@@ -292,3 +292,8 @@ def test_two_interviewers_with_anything_different_never_get_identical_thank_yous
 
     differ = a[0] != b[0] or tuple(sorted(a[1])) != tuple(sorted(b[1])) or (not a[1] and a[2] != b[2])
     assert (text(a) != text(b)) == differ
+
+
+def test_today_with_limit_zero_lists_nothing_and_says_how_many_are_due(story):
+    result = ok(story("today", "--on", MONDAY, "--limit", "0"))
+    assert result.stdout == "1 more due (crm today --limit 1 shows all).\n"

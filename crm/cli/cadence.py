@@ -81,8 +81,8 @@ def today(app, on, limit, drafts, sender, as_json):
 
     rows = [(s, clean(s.contact.name + (f" ({s.contact.org})" if s.contact.org else "")),
              f"[{_lateness(s.overdue_days)}]") for s in shown]
-    who_width = max(width(who) for _s, who, _late in rows)
-    late_width = max(len(late) for _s, _who, late in rows)
+    who_width = max((width(who) for _s, who, _late in rows), default=0)  # --limit 0: no rows
+    late_width = max((len(late) for _s, _who, late in rows), default=0)
     for s, who, late in rows:
         click.echo(f"{s.action:<16}  {pad(who, who_width)}  {late:<{late_width}}  {clean(s.reason)}")
         if drafts:
