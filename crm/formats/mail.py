@@ -336,6 +336,7 @@ class MboxEntry:
     """A message of an mbox with where it ends, so a later run can start after it."""
 
     item: Message | Unreadable
+    start: int  # byte offset of its "From " line
     end: int  # byte offset just after this message
 
 
@@ -369,7 +370,7 @@ def iter_mbox(handle: BinaryIO, start: int = 0, label: str = "mbox") -> Iterator
             pass
         line = reader.pending
         reader.pending = None
-        yield MboxEntry(item, reader.position - (len(line) if line is not None else 0))
+        yield MboxEntry(item, offset, reader.position - (len(line) if line is not None else 0))
         if line is None:
             line = reader.next_line()
 
