@@ -71,20 +71,24 @@ class Unreadable:
 
 def parse_headers(raw: bytes) -> Headers:
     """Decode the header block of one message (bytes up to the blank line)."""
-    message = _HEADER_PARSER.parsebytes(raw)
+    # Raw values (8-bit bytes kept as surrogate escapes): compat32's own accessors would turn
+    # undecodable bytes into replacement characters before we could try a better charset.
+    fields: dict[str, list[str]] = {}
+    for name, value in _HEADER_PARSER.parsebytes(raw).raw_items():
+        fields.setdefault(name.lower(), []).append(value)
     warnings: list[str] = []
 
-    def text(name: str) -> str:
-        values = message.get_all(name) or []
-        return decode_words(str(values[0]), warnings, name) if values else ""
+    def first(name: str) -> str:
+        values = fields.get(name.lower())
+        return _unfold(values[0]) if values else ""
 
     def addresses(*names: str) -> list[Address]:
         found = []
         for name in names:
-            for value in message.get_all(name) or []:
-                for display, email in getaddresses([_unfold(str(value))]):
+            for value in fields.get(name.lower(), ()):
+                for display, email in getaddresses([_unfold(value)]):
                     email = email.strip()
-                    if "@" in email:
+                    if "@" in email and email.isascii():
                         found.append(Address(decode_words(display, warnings, name).strip(), email))
         return found
 
@@ -96,12 +100,12 @@ def parse_headers(raw: bytes) -> Headers:
         if address.email.lower() not in seen:
             seen.add(address.email.lower())
             recipients.append(address)
-    raw_date = _unfold(str(message.get("Date", "") or ""))
+    raw_date = first("Date")
     date = parse_date(raw_date)
     if raw_date and date is None:
         warnings.append(f"unreadable Date {raw_date[:60]!r}")
-    subject = " ".join(text("Subject").split())
-    message_id = _message_id(str(message.get("Message-ID", "") or ""))
+    subject = " ".join(decode_words(first("Subject"), warnings, "Subject").split())
+    message_id = _message_id(first("Message-ID"))
     if message_id is not None:
         key = message_id
     else:
