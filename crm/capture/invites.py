@@ -33,6 +33,8 @@ FREE_MAIL = frozenset({
     "web.de", "mail.com", "fastmail.com", "hey.com", "yandex.ru", "zoho.com",
 })
 
+_SECOND_LEVEL = frozenset({"co", "com", "org", "net", "ac", "gov", "edu", "ltd", "plc"})
+
 LocalTime = Callable[[datetime], datetime]
 
 
@@ -195,8 +197,9 @@ def infer_org(interviewers: list[Person], recruiter: Person | None) -> str | Non
         if row is not None:
             return row.name
     if domains:
-        label = domains[0].split(".")[-2] if domains[0].count(".") >= 1 else domains[0]
-        return " ".join(w.capitalize() for w in label.replace("_", "-").split("-") if w) or None
+        # The registered name: 'mail.acme.co.uk' -> 'acme' (the TLD and a second-level like co. dropped).
+        labels = [w for w in domains[0].split(".")[:-1] if w not in _SECOND_LEVEL] or domains[0].split(".")
+        return " ".join(w.capitalize() for w in labels[-1].replace("_", "-").split("-") if w) or None
     return None
 
 

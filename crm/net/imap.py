@@ -138,6 +138,8 @@ class ImapFolder:
         if isinstance(text, bytes):
             text = text.decode("utf-8", "replace")
         text = " ".join(str(text).split()) or type(exc).__name__
+        if text[:2] in ("b'", 'b"') and text[-1:] == text[1]:  # imapclient passes on the bytes' repr
+            text = text[2:-1]
         if self._password:
             text = text.replace(self._password, "***")
         return text[:200]
