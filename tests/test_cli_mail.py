@@ -214,3 +214,15 @@ def test_a_source_that_is_not_mail_is_one_clear_error(run, tmp_path):
     assert "not a Maildir" in run("mail", "import", tmp_path / "folder").stderr
     plain = run("mail", "import", "imap://me@mail.example/INBOX")
     assert plain.exit_code == 2 and "use imaps://" in plain.stderr
+
+
+def test_imap_needs_a_password_from_the_environment_off_a_terminal_and_fails_in_one_line(run, monkeypatch):
+    setup(run)
+    monkeypatch.delenv("CRM_IMAP_PASSWORD", raising=False)
+    asked = run("mail", "import", "imap://me@127.0.0.1:1/INBOX")
+    assert asked.exit_code == 2 and asked.stderr == (
+        "Error: set CRM_IMAP_PASSWORD (or run in a terminal to be asked for the password)\n")
+    monkeypatch.setenv("CRM_IMAP_PASSWORD", "s3cret-4242")
+    refused = run("mail", "import", "imap://me@127.0.0.1:1/INBOX")  # nothing listens on port 1
+    assert refused.exit_code == 1 and refused.stderr.startswith("Error: cannot reach 127.0.0.1:1: ")
+    assert "s3cret-4242" not in refused.output and refused.stderr.count("\n") == 1

@@ -101,6 +101,15 @@ def test_imap_urls():
             parse_imap_url(bad)
 
 
+def test_imaps_verifies_tls_and_fails_in_one_line_when_the_server_speaks_none(dovecot_server, run, monkeypatch):
+    monkeypatch.setenv("CRM_IMAP_PASSWORD", dovecot_server.password)
+    run("me", ME)
+    url = f"imaps://{dovecot_server.user}@127.0.0.1:{dovecot_server.port}/INBOX"
+    result = run("mail", "import", url)
+    assert result.exit_code == 1 and result.stderr.startswith("Error: TLS to 127.0.0.1:")
+    assert dovecot_server.password not in result.output
+
+
 # Last in the file: after a failed login Dovecot makes later logins from the same address wait.
 def test_a_wrong_password_is_one_line_and_never_shows_a_password(imap, run, monkeypatch):
     server, _client, folder = imap
