@@ -208,6 +208,7 @@ class RoundRow(TypedDict):
     on: str
     reply_by: Optional[str]
     interviewers: list[int]
+    cancelled: bool  # its invite was cancelled (docs/mail.md)
 
 
 class ApplicationRow(TypedDict):
@@ -421,6 +422,83 @@ class RestoreReport(TypedDict):
     contacts: int
 
 
+# ---- mail and invites (docs/mail.md) ------------------------------------------------------------
+
+
+class OwnAddresses(TypedDict):
+    """`crm me --json`."""
+
+    addresses: list[str]
+
+
+class MailSource(TypedDict):
+    source: str
+    messages: int
+    touches: int
+    resumed: bool  # an mbox read from where the last run stopped
+    uidvalidity_changed: bool  # an IMAP folder read again from the start
+
+
+class MailTouch(TypedDict):
+    contact: ContactRef
+    on: str
+    kind: str
+    direction: str
+    subject: Optional[str]
+    message_id: str
+    application: Optional[int]
+    why: str
+
+
+# "as" is a Python keyword, hence the functional form. `as`: interviewer | recruiter.
+InvitePerson = TypedDict("InvitePerson", {"id": int, "name": str, "email": str, "as": str, "created": bool})
+
+
+class InviteResult(TypedDict):
+    uid: str
+    summary: str
+    action: str
+    application: Optional[int]
+    round: Optional[int]
+    on: Optional[str]
+    people: list[InvitePerson]
+
+
+class Correspondent(TypedDict):
+    email: str
+    name: Optional[str]
+    messages: int
+
+
+class MailImport(TypedDict):
+    """`crm mail import --json`."""
+
+    dry_run: bool
+    sources: list[MailSource]
+    messages: int
+    touches: int
+    already_logged: int
+    nobody_known: int
+    before_since: int
+    unreadable: int
+    logged: list[MailTouch]
+    invites: list[InviteResult]
+    unknown: list[Correspondent]
+    warnings: list[str]
+
+
+class InviteImport(TypedDict):
+    """`crm invite import --json`."""
+
+    invites: list[InviteResult]
+
+
+class RelogResult(TouchRow):
+    """`crm relog --json`: the touch as it is now, with its contact."""
+
+    contact: ContactRef
+
+
 # ---- every command's output ---------------------------------------------------------------------
 
 SHAPES: dict[str, object] = {
@@ -445,4 +523,8 @@ SHAPES: dict[str, object] = {
     "check": CheckReport,
     "backup": BackupReport,
     "restore": RestoreReport,
+    "me": OwnAddresses,
+    "mail import": MailImport,
+    "invite import": InviteImport,
+    "relog": RelogResult,
 }

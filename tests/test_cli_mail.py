@@ -85,7 +85,8 @@ def test_the_json_summary_counts_unknown_correspondents_most_frequent_first(run,
     ]
     assert set(summary) == {"dry_run", "sources", "messages", "touches", "already_logged", "nobody_known",
                             "before_since", "unreadable", "logged", "invites", "unknown", "warnings"}
-    assert summary["sources"] == [{"source": str(box.resolve()), "messages": 4, "touches": 1}]
+    assert summary["sources"] == [{"source": str(box.resolve()), "messages": 4, "touches": 1, "resumed": False,
+                                   "uidvalidity_changed": False}]
     assert summary["logged"][0] == {
         "contact": {"id": 1, "name": "Ada Lovelace"}, "on": "2026-03-10T08:00", "kind": "message",
         "direction": "in", "subject": "Hi", "message_id": summary["logged"][0]["message_id"],
@@ -190,7 +191,7 @@ def test_an_mbox_appended_to_is_read_from_where_it_stopped_and_a_rewritten_one_a
     mbox(path, [message(ADA, ME, "zero", "2026-02-28T10:00"), message(ADA, ME, "one", "2026-03-01T10:00"),
                 message(ADA, ME, "two", "2026-03-02T10:00")])
     third = imported(run, path)
-    assert third["messages"] == 3 and third["touches"] == 1 and "resumed" not in third["sources"][0]
+    assert third["messages"] == 3 and third["touches"] == 1 and third["sources"][0]["resumed"] is False
     assert [t["note"] for t in history(run, "ada")] == ["zero", "one", "two"]
 
 

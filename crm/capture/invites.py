@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Callable
 
+from crm import shapes
 from crm.errors import InvalidInput
 from crm.formats.card import Card, Typed
 from crm.formats.invite import Invite, Person
@@ -57,7 +58,7 @@ class InviteResult:
     on: str | None = None
     people: tuple[InvitePerson, ...] = ()
 
-    def record(self) -> dict:
+    def record(self) -> shapes.InviteResult:
         """The `crm invite import --json` shape of one invite."""
         return {
             "uid": self.uid,

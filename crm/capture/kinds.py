@@ -16,10 +16,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from crm.cadence import settings
+from crm.dates import day_and_month
 from crm.store.models import database
-
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
 
 @dataclass(frozen=True)
 class Verdict:
@@ -126,4 +124,5 @@ def _day(text: str | None) -> date | None:
 
 
 def _words(day: date) -> str:
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    """'5 Mar 2026': always with the year (a mailbox spans years)."""
+    return day_and_month(day, date.min, short=True)

@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Callable, Iterator
 
+from crm import shapes
 from crm.capture.invites import LocalTime, import_invite
 from crm.capture.kinds import KindRules
 from crm.errors import CrmError, FormatError, InvalidInput
@@ -204,11 +205,11 @@ class Summary:
     nobody_known: int = 0
     before_since: int = 0
     unreadable: int = 0
-    logged: list[dict] = field(default_factory=list)
-    invites: list[dict] = field(default_factory=list)
+    logged: list[shapes.MailTouch] = field(default_factory=list)
+    invites: list[shapes.InviteResult] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     more_warnings: int = 0
-    sources: list[dict] = field(default_factory=list)
+    sources: list[shapes.MailSource] = field(default_factory=list)
     unknown: Counter = field(default_factory=Counter)
     unknown_names: dict[str, str] = field(default_factory=dict)
 
@@ -218,7 +219,7 @@ class Summary:
         else:
             self.more_warnings += 1
 
-    def record(self, dry_run: bool) -> dict:
+    def record(self, dry_run: bool) -> shapes.MailImport:
         """The `crm mail import --json` shape (docs/mail.md)."""
         return {
             "dry_run": dry_run,
@@ -265,7 +266,8 @@ class MailImport:
         return self.summary
 
     def _run_source(self, source: Source) -> None:
-        counted = {"source": source.label, "messages": 0, "touches": 0}
+        counted: shapes.MailSource = {"source": source.label, "messages": 0, "touches": 0, "resumed": False,
+                                      "uidvalidity_changed": False}
         batch: list[Message | Unreadable] = []
         checkpoint = None
         for item, point, done in source.items():
@@ -278,8 +280,7 @@ class MailImport:
             if self.progress is not None:
                 self.progress(source.label, done, source.total)
         self._commit(source, batch, checkpoint, counted, final=True)
-        if getattr(source, "resumed", False):
-            counted["resumed"] = True
+        counted["resumed"] = bool(getattr(source, "resumed", False))
         if getattr(source, "reset", False):
             counted["uidvalidity_changed"] = True
             self.summary.warn(f"{source.label}: UIDVALIDITY changed, so the folder was read again from the start")
@@ -390,7 +391,7 @@ class MailImport:
         if changed:
             self._load()
 
-    def _describe(self, touch: MailTouch, why: str) -> dict:
+    def _describe(self, touch: MailTouch, why: str) -> shapes.MailTouch:
         if touch.contact_id not in self._names:
             self._names.update(contact_names([touch.contact_id]))
         return {

@@ -10,7 +10,7 @@ from typing import Iterable, Sequence
 
 from crm.errors import InvalidInput
 from crm.store.contacts import known_since
-from crm.store.models import MailFolder, OwnAddress, database
+from crm.store.models import MailFolder, OwnAddress, database, id_batches
 from crm.text import email_key
 
 
@@ -101,9 +101,7 @@ class MailTouch:
 def logged_keys(keys: Sequence[str]) -> set[tuple[int, str]]:
     """(contact id, message key) pairs already logged among these keys."""
     found: set[tuple[int, str]] = set()
-    unique = sorted(set(keys))
-    for start in range(0, len(unique), 900):
-        chunk = unique[start:start + 900]
+    for chunk in id_batches(sorted(set(keys))):
         marks = ",".join("?" * len(chunk))
         found.update(database.execute_sql(
             f"SELECT contact_id, message_key FROM touchpoint WHERE message_key IN ({marks})", chunk

@@ -114,7 +114,7 @@ def _touch_with_contact(touch_id: int) -> Touchpoint:
     return touch
 
 
-def _record_with_contact(touch: Touchpoint) -> dict:
+def _record_with_contact(touch: Touchpoint) -> shapes.RelogResult:
     record = touch_record(
         (touch.id, touch.on, touch.kind, touch.via, touch.direction, touch.note, touch.offer_id, touch.application_id)
     )
@@ -131,7 +131,7 @@ def unlog(touch_id: int) -> dict:
     return record
 
 
-def set_kind(touch_id: int, kind: str) -> dict:
+def set_kind(touch_id: int, kind: str) -> shapes.RelogResult:
     """Change what kind a logged touch is (a mail import's guess corrected); returns it as it is now."""
     kind = choose(kind, KINDS, "kind")
     with database.atomic():
