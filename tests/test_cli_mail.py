@@ -227,3 +227,40 @@ def test_imap_needs_a_password_from_the_environment_off_a_terminal_and_fails_in_
     refused = run("mail", "import", "imap://me@127.0.0.1:1/INBOX")  # nothing listens on port 1
     assert refused.exit_code == 1 and refused.stderr.startswith("Error: cannot reach 127.0.0.1:1: ")
     assert "s3cret-4242" not in refused.output and refused.stderr.count("\n") == 1
+
+
+KILLED_MID_BATCH = """
+import os, signal, sys
+import crm.capture.mail as capture
+from crm.cli import cli
+
+capture.BATCH = 3
+real_plan = capture.MailImport._plan
+calls = []
+
+def plan_then_die(self, batch):
+    calls.append(1)
+    touches = real_plan(self, batch)
+    if len(calls) == 3:  # the third batch: its touches are being written when the process dies
+        from crm.store.mail import insert_mail_touches
+        insert_mail_touches([t for t, _ in touches], self.now)
+        os.kill(os.getpid(), signal.SIGKILL)
+    return touches
+
+capture.MailImport._plan = plan_then_die
+cli(["mail", "import", sys.argv[1]], prog_name="crm")
+"""
+
+
+def test_an_import_killed_mid_batch_keeps_whole_batches_and_the_next_run_finishes(run, tmp_path, private_database):
+    import subprocess
+    import sys
+
+    setup(run)
+    box = mbox(tmp_path / "box", [message(ADA, ME, f"m{i}", f"2026-03-{i + 1:02d}T10:00") for i in range(8)])
+    killed = subprocess.run([sys.executable, "-c", KILLED_MID_BATCH, str(box)], capture_output=True, timeout=60)
+    assert killed.returncode == -9
+    assert [t["note"] for t in history(run, "ada")] == [f"m{i}" for i in range(6)]
+    finished = imported(run, box)
+    assert finished["sources"][0]["resumed"] is True and finished["messages"] == 2
+    assert [t["note"] for t in history(run, "ada")] == [f"m{i}" for i in range(8)]
