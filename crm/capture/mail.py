@@ -66,6 +66,8 @@ class Source:
 
     label: str
     total: int = 0  # progress units (bytes or messages)
+    resumed: bool = False  # an mbox read from where the last run stopped
+    reset: bool = False  # an IMAP folder whose UIDVALIDITY changed
 
     def items(self) -> Iterator[tuple[Message | Unreadable, object, int]]:
         """(message, checkpoint or None, progress done so far)."""
@@ -87,7 +89,6 @@ class MboxSource(Source):
         self.label = str(path.resolve())
         self.total = path.stat().st_size
         self.start = 0
-        self.resumed = False
 
     def items(self):
         saved = folder_state(self.label)
@@ -140,7 +141,6 @@ class ImapSource(Source):
         self.url = url
         self.password = password
         self.label = url.label
-        self.reset = False
         self._final: FolderState | None = None
 
     def items(self):
@@ -280,8 +280,8 @@ class MailImport:
             if self.progress is not None:
                 self.progress(source.label, done, source.total)
         self._commit(source, batch, checkpoint, counted, final=True)
-        counted["resumed"] = bool(getattr(source, "resumed", False))
-        if getattr(source, "reset", False):
+        counted["resumed"] = source.resumed
+        if source.reset:
             counted["uidvalidity_changed"] = True
             self.summary.warn(f"{source.label}: UIDVALIDITY changed, so the folder was read again from the start")
         self.summary.sources.append(counted)

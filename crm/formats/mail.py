@@ -189,10 +189,10 @@ class _Cut(Exception):
         self.raw = raw
 
 
-def _read_message(lines: Iterator[bytes], first: bytes | None, where: str) -> tuple[Headers, tuple[bytes, ...]]:
+def _read_message(lines: Iterator[bytes]) -> tuple[Headers, tuple[bytes, ...]]:
     """Consume one message's lines (headers, then the body, scanned for calendar parts)."""
-    header_lines: list[bytes] = [] if first is None else [first]
-    size = len(first or b"")
+    header_lines: list[bytes] = []
+    size = 0
     ended = False
     for line in lines:
         if line in (b"\n", b"\r\n"):
@@ -215,7 +215,7 @@ def _calendar_parts(top_headers: bytes, lines: Iterator[bytes]) -> tuple[bytes, 
     content_type = _field(top_headers, b"content-type")
     if content_type.startswith(b"text/calendar"):
         encoding = _field(top_headers, b"content-transfer-encoding")
-        body = _take(lines, None, set())
+        body = _take(lines, None)
         return (decode_part(body, encoding),) if body is not None else ()
     if not content_type.startswith(b"multipart/"):
         for _ in lines:  # a plain body: nothing to keep
@@ -237,7 +237,7 @@ def _calendar_parts(top_headers: bytes, lines: Iterator[bytes]) -> tuple[bytes, 
                 if part_type.startswith(b"multipart/"):
                     boundaries.update(_boundaries(part_type))
                 elif part_type.startswith(b"text/calendar"):
-                    body = _take(lines, boundaries, boundaries)
+                    body = _take(lines, boundaries)
                     if body is not None:
                         found.append(decode_part(body, _field(part_headers, b"content-transfer-encoding")))
                     in_part_headers, part = True, []  # _take stopped at a boundary line
@@ -246,12 +246,13 @@ def _calendar_parts(top_headers: bytes, lines: Iterator[bytes]) -> tuple[bytes, 
     return tuple(found)
 
 
-def _take(lines: Iterator[bytes], stop: set[bytes] | None, boundaries: set[bytes]) -> bytes | None:
-    """Lines up to the next boundary (or the end); None when the part is too large to be an invite."""
+def _take(lines: Iterator[bytes], boundaries: set[bytes] | None) -> bytes | None:
+    """Lines up to the next boundary (or the end, without boundaries); None when the part is too
+    large to be an invite."""
     kept: list[bytes] = []
     size = 0
     for line in lines:
-        if stop is not None and line.startswith(b"--") and line.rstrip(b"\r\n").rstrip(b"-")[2:] in boundaries:
+        if boundaries is not None and line.startswith(b"--") and line.rstrip(b"\r\n").rstrip(b"-")[2:] in boundaries:
             break
         size += len(line)
         if size <= MAX_CALENDAR_BYTES:
@@ -290,7 +291,7 @@ def read_eml(path: Path, where: str | None = None, arrived: datetime | None = No
     try:
         with open(path, "rb") as handle:
             try:
-                headers, calendars = _read_message(iter(handle), None, label)
+                headers, calendars = _read_message(iter(handle))
             except _Cut as cut:  # a file of headers only: still a message
                 if not cut.raw.strip():
                     return Unreadable(label, "the file is empty")
@@ -363,7 +364,7 @@ def iter_mbox(handle: BinaryIO, start: int = 0, label: str = "mbox") -> Iterator
         arrived = _from_line_date(line)
         body = reader.message_lines()
         try:
-            headers, calendars = _read_message(body, None, where)
+            headers, calendars = _read_message(body)
             item: Message | Unreadable = Message(headers, where, arrived, calendars)
         except _Cut as cut:
             if reader.pending is not None and cut.raw.strip():  # a message with no body
