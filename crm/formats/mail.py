@@ -19,15 +19,12 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.header import decode_header
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
 MAX_HEADER_BYTES = 256 * 1024  # more than this before the blank line: not headers any more
 MAX_CALENDAR_BYTES = 1024 * 1024  # a larger "invite" is not an invite
-_HEADER_PARSER = BytesHeaderParser(policy=compat32)
 _BOUNDARY = re.compile(rb'boundary\s*=\s*(?:"([^"]+)"|([^\s;]+))', re.IGNORECASE)
 
 
@@ -71,41 +68,37 @@ class Unreadable:
 
 def parse_headers(raw: bytes) -> Headers:
     """Decode the header block of one message (bytes up to the blank line)."""
-    # Raw values (8-bit bytes kept as surrogate escapes): compat32's own accessors would turn
-    # undecodable bytes into replacement characters before we could try a better charset.
-    fields: dict[str, list[str]] = {}
-    for name, value in _HEADER_PARSER.parsebytes(raw).raw_items():
-        fields.setdefault(name.lower(), []).append(value)
+    fields = _fields(raw)
     warnings: list[str] = []
 
     def first(name: str) -> str:
-        values = fields.get(name.lower())
-        return _unfold(values[0]) if values else ""
+        values = fields.get(name)
+        return values[0] if values else ""
 
     def addresses(*names: str) -> list[Address]:
         found = []
         for name in names:
-            for value in fields.get(name.lower(), ()):
-                for display, email in getaddresses([_unfold(value)]):
+            for value in fields.get(name, ()):
+                for display, email in _addresses(value):
                     email = email.strip()
                     if "@" in email and email.isascii():
                         found.append(Address(decode_words(display, warnings, name).strip(), email))
         return found
 
-    senders = addresses("From")
+    senders = addresses("from")
     sender = senders[0] if senders else None
     seen: set[str] = set()
     recipients = []
-    for address in addresses("To", "Cc", "Bcc"):
+    for address in addresses("to", "cc", "bcc"):
         if address.email.lower() not in seen:
             seen.add(address.email.lower())
             recipients.append(address)
-    raw_date = first("Date")
+    raw_date = first("date")
     date = parse_date(raw_date)
     if raw_date and date is None:
         warnings.append(f"unreadable Date {raw_date[:60]!r}")
-    subject = " ".join(decode_words(first("Subject"), warnings, "Subject").split())
-    message_id = _message_id(first("Message-ID"))
+    subject = " ".join(decode_words(first("subject"), warnings, "Subject").split())
+    message_id = _message_id(first("message-id"))
     if message_id is not None:
         key = message_id
     else:
@@ -115,13 +108,61 @@ def parse_headers(raw: bytes) -> Headers:
     return Headers(key, message_id, sender, tuple(recipients), date, subject, tuple(warnings))
 
 
+_WANTED = frozenset({"from", "to", "cc", "bcc", "date", "subject", "message-id"})
+_ROUTE = re.compile(r'^\s*"?([^"<>]*?)"?\s*<([^<>\s]+@[^<>\s]+)>\s*$')
+_BARE = re.compile(r"^\s*([^\s<>\"(),;:]+@[^\s<>\"(),;:]+)\s*$")
+
+
+def _fields(raw: bytes) -> dict[str, list[str]]:
+    """The header fields we read, unfolded, by lower-case name. Raw 8-bit bytes are kept as
+    surrogate escapes, for decode_words to try the likely charsets on."""
+    fields: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in raw.decode("ascii", "surrogateescape").split("\n"):
+        line = line.rstrip("\r")
+        if line[:1] in (" ", "\t"):
+            if current is not None:
+                current[-1] += " " + line.strip()
+            continue
+        name, colon, value = line.partition(":")
+        name = name.strip().lower()
+        if not colon or name not in _WANTED:
+            current = None
+            continue
+        current = fields.setdefault(name, [])
+        current.append(value.strip())
+    return fields
+
+
+def _addresses(value: str) -> list[tuple[str, str]]:
+    """(display name, address) pairs: the plain forms by a quick match, anything else (quoted
+    commas, comments, groups) by the standard library's full parser."""
+    if '"' not in value and "(" not in value and ":" not in value and ";" not in value:
+        pairs = []
+        for part in value.split(","):
+            if not part.strip():
+                continue
+            match = _ROUTE.match(part)
+            if match:
+                pairs.append((match.group(1), match.group(2)))
+                continue
+            match = _BARE.match(part)
+            if not match:
+                break
+            pairs.append(("", match.group(1)))
+        else:
+            return pairs
+    return getaddresses([value])
+
+
 def decode_words(value: str, warnings: list[str], name: str = "header") -> str:
     """RFC 2047 encoded words (=?charset?B/Q?...?=) and raw 8-bit bytes, to text.
 
     Raw bytes reach us as surrogate escapes; they are read as UTF-8, else Windows-1252 (the
     usual culprit), with a warning. An unknown charset decodes with replacement characters.
     """
-    value = _unfold(value)
+    if "\n" in value:
+        value = _unfold(value)
     if "=?" not in value:
         return _from_raw(value, warnings, name)
     try:
@@ -361,14 +402,16 @@ def iter_mbox(handle: BinaryIO, start: int = 0, label: str = "mbox") -> Iterator
             continue
         offset = reader.position - len(line)
         where = f"{label} at byte {offset}"
-        arrived = _from_line_date(line)
         body = reader.message_lines()
         try:
             headers, calendars = _read_message(body)
+            # The From_ line's time is the fallback for a missing Date: parsed only then (strptime is slow).
+            arrived = _from_line_date(line) if headers.date is None else None
             item: Message | Unreadable = Message(headers, where, arrived, calendars)
         except _Cut as cut:
             if reader.pending is not None and cut.raw.strip():  # a message with no body
-                item = Message(parse_headers(cut.raw), where, arrived)
+                headers = parse_headers(cut.raw)
+                item = Message(headers, where, _from_line_date(line) if headers.date is None else None)
             else:
                 item = Unreadable(where, "the file ends inside its headers (truncated mbox?)")
         for _ in body:  # whatever the parser left unread
