@@ -6,6 +6,8 @@ import io
 import mailbox
 from datetime import datetime, timezone
 
+from hypothesis import given, settings, strategies as st
+
 from crm.formats.mail import Message, Unreadable, iter_maildir, iter_mbox, parse_headers, read_eml
 
 from mailbuild import ME, maildir, mbox, message, raw
@@ -137,3 +139,19 @@ def test_the_calendar_part_is_found_and_a_large_attachment_costs_no_memory(tmp_p
 def test_an_empty_file_is_unreadable_not_an_error(tmp_path):
     (tmp_path / "empty.eml").write_bytes(b"")
     assert isinstance(read_eml(tmp_path / "empty.eml"), Unreadable)
+
+
+_HEADERISH = st.lists(st.sampled_from([
+    b"From: ", b"To: ", b"Cc: ", b"Subject: ", b"Date: ", b"Message-ID: ", b"From ", b"\n", b"\r\n", b" ",
+    b"=?utf-8?q?", b"=?x?b?", b"?=", b"<", b">", b",", b'"', b"@", b"a", b"\xe9", b"\xff", b"--b", b"boundary=b",
+    b"Content-Type: multipart/mixed; ", b"Content-Type: text/calendar\n", b"(", b")", b":", b";",
+]), max_size=60).map(b"".join)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_HEADERISH)
+def test_any_bytes_read_as_headers_or_mbox_never_raise(data):
+    headers = parse_headers(data)
+    assert headers.key and isinstance(headers.subject, str)
+    ends = [entry.end for entry in iter_mbox(io.BytesIO(b"From x\n" + data))]
+    assert ends == sorted(ends) and all(end <= len(data) + 7 for end in ends)
