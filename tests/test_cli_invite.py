@@ -42,6 +42,9 @@ def test_the_formats_read_tzid_utc_attendees_and_sequence():
     assert cancel.cancelled and cancel.sequence == 2
     with pytest.raises(FormatError, match="not an iCalendar file"):
         parse_invites(b"hello")
+    # An attendee's answer (METHOD:REPLY) is not an invite.
+    reply = (INVITES / "google-request.ics").read_bytes().replace(b"METHOD:REQUEST", b"METHOD:REPLY")
+    assert parse_invites(reply) == []
 
 
 def test_an_invite_becomes_a_round_with_its_people_and_the_organiser_as_recruiter(run):

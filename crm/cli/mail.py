@@ -235,7 +235,7 @@ def invite_import(app, files, org, position, reply_by, as_json):
             raise FormatError(f"{name}: {exc.strerror}") from None
         invites = parse_invites(data, name)
         if not invites:
-            raise FormatError(f"{name}: no event with a UID and DTSTART in it")
+            raise FormatError(f"{name}: no invite in it (an event with a UID and DTSTART, METHOD REQUEST, CANCEL or PUBLISH)")
         parsed.extend(invites)
     own, local = own_set(), local_time()
     with database.atomic():

@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 from crm.errors import FormatError
 
-METHODS = ("REQUEST", "CANCEL", "PUBLISH")
+METHODS = ("REQUEST", "CANCEL", "PUBLISH")  # PUBLISH (or none): an event saved to a file
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,8 @@ def parse_invites(data: bytes, where: str = "invite") -> list[Invite]:
         raise FormatError(f"{where}: not a readable iCalendar file ({_short(exc)})") from None
     for calendar in calendars:
         method = _value(calendar, "method").upper() or "PUBLISH"
-        status_cancelled = False
+        if method not in METHODS:  # REPLY, COUNTER, REFRESH...: answers about an invite, not one
+            continue
         for event in getattr(calendar, "vevent_list", []):
             uid = _value(event, "uid")
             if not uid or not hasattr(event, "dtstart"):
@@ -70,7 +71,7 @@ def parse_invites(data: bytes, where: str = "invite") -> list[Invite]:
             invites.append(Invite(
                 uid=uid,
                 sequence=sequence,
-                method="CANCEL" if status_cancelled else (method if method in METHODS else "PUBLISH"),
+                method="CANCEL" if status_cancelled else method,
                 summary=" ".join(_value(event, "summary").split()),
                 start=start,
                 organizer=_person(event.organizer) if hasattr(event, "organizer") else None,
