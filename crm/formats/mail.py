@@ -259,9 +259,7 @@ def _calendar_parts(top_headers: bytes, lines: Iterator[bytes]) -> tuple[bytes, 
         body = _take(lines, None)
         return (decode_part(body, encoding),) if body is not None else ()
     if not content_type.startswith(b"multipart/"):
-        for _ in lines:  # a plain body: nothing to keep
-            pass
-        return ()
+        return ()  # a plain body: not even read (an mbox reader skips it to the next message)
     boundaries = set(_boundaries(content_type))
     found: list[bytes] = []
     in_part_headers = False
