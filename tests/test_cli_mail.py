@@ -264,3 +264,13 @@ def test_an_import_killed_mid_batch_keeps_whole_batches_and_the_next_run_finishe
     finished = imported(run, box)
     assert finished["sources"][0]["resumed"] is True and finished["messages"] == 2
     assert [t["note"] for t in history(run, "ada")] == [f"m{i}" for i in range(8)]
+
+
+def test_merging_two_contacts_who_got_the_same_message_keeps_one_touch(run, tmp_path):
+    setup(run)
+    assert run("add", "Ada L.", "--email", "ada.l@acme.example").exit_code == 0
+    both = message(ME, [ADA, "ada.l@acme.example"], "Hello both of you", "2026-03-02T10:00")
+    assert imported(run, mbox(tmp_path / "Sent", [both]))["touches"] == 2
+    merged = run("merge", "1", "3")
+    assert merged.exit_code == 0, merged.output
+    assert [t["note"] for t in history(run, "1")] == ["Hello both of you"]
