@@ -200,7 +200,8 @@ def open_sources(specs: list[str], password: Callable[[], str]) -> list[Source]:
 @dataclass
 class Summary:
     messages: int = 0
-    touches: int = 0
+    touches: int = 0  # written
+    new: int = 0  # new this run: written, or with --dry-run, would be
     already_logged: int = 0
     nobody_known: int = 0
     before_since: int = 0
@@ -242,7 +243,7 @@ class Summary:
 
 class MailImport:
     def __init__(self, *, own: set[str], local: LocalTime, now: str, since: date | None = None,
-                 dry_run: bool = False, progress: Progress | None = None):
+                 dry_run: bool = False, progress: Progress | None = None, keep_log: bool = True):
         if not own:
             raise InvalidInput("tell crm your own addresses first: crm me you@example.com")
         self.own = own
@@ -251,6 +252,7 @@ class MailImport:
         self.since = since
         self.dry_run = dry_run
         self.progress = progress
+        self.keep_log = keep_log  # list every touch in the summary (memory grows with the touches)
         self.summary = Summary()
         self._seen: set[tuple[int, str]] = set()  # (contact, key) handled in this run
         self._load()
@@ -299,7 +301,9 @@ class MailImport:
                     continue
                 self._seen.add(pair)
                 fresh.append(touch)
-                self.summary.logged.append(self._describe(touch, why))
+                self.summary.new += 1
+                if self.keep_log:
+                    self.summary.logged.append(self._describe(touch, why))
             inserted = insert_mail_touches(fresh, self.now)
             self.summary.touches += inserted
             counted["touches"] += inserted

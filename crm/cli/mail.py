@@ -144,7 +144,7 @@ def mail_import(app, sources, since, dry_run, as_json):
 
     day = parse_date(since, app.today) if since is not None else None
     importer = MailImport(own=own_set(), local=local_time(), now=app.now_iso, since=day, dry_run=dry_run,
-                          progress=_Bar() if sys.stderr.isatty() else None)
+                          progress=_Bar() if sys.stderr.isatty() else None, keep_log=as_json or dry_run)
     opened = open_sources(list(sources), _password)
     try:
         summary = importer.run(opened)
@@ -168,7 +168,7 @@ def mail_import(app, sources, since, dry_run, as_json):
         click.echo(_invite_line(invite), err=True)
     verb = "would log" if dry_run else "logged"
     click.echo(
-        f"Read {summary.messages} message(s) from {len(opened)} source(s): {verb} {len(summary.logged)} touch(es),"
+        f"Read {summary.messages} message(s) from {len(opened)} source(s): {verb} {summary.new} touch(es),"
         f" {summary.already_logged} already logged, {summary.nobody_known} with nobody you know,"
         f" {summary.unreadable} unreadable" + (f", {summary.before_since} before --since" if day else "") + ".",
         err=True,
