@@ -155,3 +155,22 @@ def test_any_bytes_read_as_headers_or_mbox_never_raise(data):
     assert headers.key and isinstance(headers.subject, str)
     ends = [entry.end for entry in iter_mbox(io.BytesIO(b"From x\n" + data))]
     assert ends == sorted(ends) and all(end <= len(data) + 7 for end in ends)
+
+
+_BODY_LINES = st.lists(st.sampled_from(["", "", "From here on", ">From there", "text", " ", "--b", "From "]),
+                       max_size=8).map("\n".join)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(_BODY_LINES, min_size=1, max_size=5))
+def test_an_mbox_written_by_the_mailbox_module_reads_back_message_for_message(bodies):
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as scratch:
+        path = mbox(Path(scratch) / "box", [message("a@x.example", ME, f"m{i}", "2026-03-01T10:00", body=body + "\n")
+                                           for i, body in enumerate(bodies)])
+        data = path.read_bytes()
+    entries = list(iter_mbox(io.BytesIO(data)))
+    assert [e.item.headers.subject for e in entries] == [f"m{i}" for i in range(len(bodies))]
+    assert entries[-1].end == len(data)

@@ -412,8 +412,7 @@ def iter_mbox(handle: BinaryIO, start: int = 0, label: str = "mbox") -> Iterator
                 item = Message(headers, where, _from_line_date(line) if headers.date is None else None)
             else:
                 item = Unreadable(where, "the file ends inside its headers (truncated mbox?)")
-        for _ in body:  # whatever the parser left unread
-            pass
+        reader.drain()  # whatever the parser left unread
         line = reader.pending
         reader.pending = None
         yield MboxEntry(item, offset, reader.position - (len(line) if line is not None else 0))
@@ -428,6 +427,7 @@ class _Lines:
         self.handle = handle
         self.position = handle.tell()
         self.pending: bytes | None = None  # the "From " line that ended the last message
+        self.blank: bytes | None = None
 
     def next_line(self) -> bytes | None:
         line = self.handle.readline()
@@ -447,25 +447,45 @@ class _Lines:
     def message_lines(self) -> Iterator[bytes]:
         """The lines of the current message, unescaped (">From " -> "From "); stops before the
         next separator, which it leaves in `pending`. A blank line right before the separator
-        belongs to the framing."""
-        blank: bytes | None = None
+        belongs to the framing (held in `blank` until the next line says which it is)."""
+        self.blank = None
         while True:
             line = self.next_line()
             if line is None:
                 return
-            if blank is not None:
+            is_blank = line == b"\n" or line == b"\r\n"
+            if self.blank is not None:
                 if line.startswith(b"From "):
-                    self.pending = line
+                    self.pending, self.blank = line, None
                     return
-                yield blank
-                blank = None
-            if line in (b"\n", b"\r\n"):
-                blank = line
+                # `blank` is always up to date before a yield: drain() may take over from here.
+                held, self.blank = self.blank, (line if is_blank else None)
+                yield held
+                if is_blank:
+                    continue
+            elif is_blank:
+                self.blank = line
                 continue
             if line.startswith(b">") and line.lstrip(b">").startswith(b"From "):
                 line = line[1:]
             yield line
 
+    def drain(self) -> None:
+        """Skip what is left of the current message, in a tight loop (a large attachment is
+        thousands of lines nobody reads): the same framing as message_lines."""
+        if self.pending is not None:
+            return
+        blank = self.blank is not None
+        readline = self.handle.readline
+        while True:
+            line = readline()
+            if not line:
+                return
+            self.position += len(line)
+            if blank and line.startswith(b"From "):
+                self.pending = line
+                return
+            blank = line == b"\n" or line == b"\r\n"
 
 def _from_line_date(line: bytes) -> datetime | None:
     """'From sender@x Thu Mar  5 18:10:00 2026' -> that moment (read as UTC), else None."""
