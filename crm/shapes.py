@@ -221,6 +221,7 @@ class RoundRow(TypedDict):
     on: str
     reply_by: Optional[str]
     interviewers: list[int]
+    cancelled: bool  # its invite was cancelled (docs/mail.md)
 
 
 class ApplicationRow(TypedDict):
@@ -503,10 +504,80 @@ class ApplicationPitch(TypedDict):
 
 
 class Me(TypedDict):
-    """`crm me --json`."""
+    """`crm me --json`: your own addresses (mail from them is outbound) and your pitch."""
 
+    addresses: list[str]
     pitch: Optional[str]
     applications: list[ApplicationPitch]
+# ---- mail and invites (docs/mail.md) ------------------------------------------------------------
+
+
+class MailSource(TypedDict):
+    source: str
+    messages: int
+    touches: int
+    resumed: bool  # an mbox read from where the last run stopped
+    uidvalidity_changed: bool  # an IMAP folder read again from the start
+
+
+class MailTouch(TypedDict):
+    contact: ContactRef
+    on: str
+    kind: str
+    direction: str
+    subject: Optional[str]
+    message_id: str
+    application: Optional[int]
+    why: str
+
+
+# "as" is a Python keyword, hence the functional form. `as`: interviewer | recruiter.
+InvitePerson = TypedDict("InvitePerson", {"id": int, "name": str, "email": str, "as": str, "created": bool})
+
+
+class InviteResult(TypedDict):
+    uid: str
+    summary: str
+    action: str
+    application: Optional[int]
+    round: Optional[int]
+    on: Optional[str]
+    people: list[InvitePerson]
+
+
+class Correspondent(TypedDict):
+    email: str
+    name: Optional[str]
+    messages: int
+
+
+class MailImport(TypedDict):
+    """`crm mail import --json`."""
+
+    dry_run: bool
+    sources: list[MailSource]
+    messages: int
+    touches: int
+    already_logged: int
+    nobody_known: int
+    before_since: int
+    unreadable: int
+    logged: list[MailTouch]
+    invites: list[InviteResult]
+    unknown: list[Correspondent]
+    warnings: list[str]
+
+
+class InviteImport(TypedDict):
+    """`crm invite import --json`."""
+
+    invites: list[InviteResult]
+
+
+class RelogResult(TouchRow):
+    """`crm relog --json`: the touch as it is now, with its contact."""
+
+    contact: ContactRef
 
 
 # ---- every command's output ---------------------------------------------------------------------
@@ -536,4 +607,7 @@ SHAPES: dict[str, object] = {
     "brief": Brief,
     "me": Me,
     "proofread": list[Typo],
+    "mail import": MailImport,
+    "invite import": InviteImport,
+    "relog": RelogResult,
 }

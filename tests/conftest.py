@@ -61,3 +61,21 @@ def db_dump(private_database):
             conn.close()
 
     return dump
+
+
+@pytest.fixture(scope="session")
+def dovecot_server():
+    """A real Dovecot on 127.0.0.1 for the session (tests/dovecot.py). Without Dovecot the IMAP
+    tests skip, saying what to install; with CI set, a missing server fails them instead."""
+    import os
+
+    import dovecot
+
+    if dovecot.find_binary() is None:
+        reason = "IMAP tests need a real Dovecot: apt-get install dovecot-imapd"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set, so this is a failure, not a skip: {reason}")
+        pytest.skip(reason)
+    server = dovecot.start()
+    yield server
+    dovecot.stop(server)

@@ -46,8 +46,8 @@ def test_first_round_creates_the_application_and_later_rounds_reuse_it(run, peop
     assert applications(run) == [{
         "id": 1, "org": "Acme Robotics", "position": "Platform Engineer", "stage": "interviewing",
         "rounds": [
-            {"number": 1, "on": "2026-03-02T10:00", "reply_by": "2026-03-09", "interviewers": [1, 2]},
-            {"number": 2, "on": "2026-03-12", "reply_by": None, "interviewers": [4]},
+            {"number": 1, "on": "2026-03-02T10:00", "reply_by": "2026-03-09", "interviewers": [1, 2], "cancelled": False},
+            {"number": 2, "on": "2026-03-12", "reply_by": None, "interviewers": [4], "cancelled": False},
         ],
         "recruiter": 3, "reply_by": "2026-03-09", "outcome": None, "outcome_on": None, "outcome_note": None,
     }]
@@ -79,7 +79,7 @@ def test_the_same_moment_is_the_same_round(run, people):
     assert interview(run, "elodie", "bjorn", "--org", "Acme", "--position", "SRE",
                      "--on", "2026-03-02T10:00") == {"application": 1, "round": 1}
     [app] = applications(run)
-    assert app["rounds"] == [{"number": 1, "on": "2026-03-02T10:00", "reply_by": None, "interviewers": [1, 2]}]
+    assert app["rounds"] == [{"number": 1, "on": "2026-03-02T10:00", "reply_by": None, "interviewers": [1, 2], "cancelled": False}]
 
 
 def test_on_defaults_to_today(run, people):

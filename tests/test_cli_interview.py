@@ -195,6 +195,7 @@ def test_the_pitch_is_one_sentence_yours_or_the_applications_and_never_invented(
     ok(story("me", "--pitch", "the platform team's Bazel migration, done twice before", "--application", "acme"))
     assert "what I would bring: the platform team's Bazel migration, done twice before." in drafts(story)[0]
     assert json.loads(ok(story("me", "--json")).stdout) == {
+        "addresses": [],
         "pitch": "eight years building schedulers in Rust and Go",
         "applications": [{"id": 1, "org": "Acme Robotics", "position": "Platform Engineer",
                           "pitch": "the platform team's Bazel migration, done twice before"}],

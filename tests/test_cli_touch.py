@@ -187,7 +187,7 @@ def test_command_modules_stay_cheap_to_import():
 
     probe = (
         "import sys\nimport crm.cli\n"
-        "heavy = [m for m in ('rapidfuzz', 'vobject', 'crm.store.graph', 'crm.views.profile') if m in sys.modules]\n"
+        "heavy = [m for m in ('rapidfuzz', 'vobject', 'imapclient', 'crm.capture.mail', 'crm.store.graph', 'crm.views.profile') if m in sys.modules]\n"
         "print(','.join(heavy))"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)

@@ -94,9 +94,18 @@ def outputs(tmp_path_factory):
     out["backup"] = run("backup", str(folder / "b.db"), "--json")
     out["restore"] = run("restore", str(folder / "b.db"), "--json")
     run("me", "--pitch", "eight years of schedulers")
-    out["me"] = run("me", "--pitch", "the Bazel migration", "--application", "1", "--json")
+    run("me", "--pitch", "the Bazel migration", "--application", "1")
     out["brief"] = run("brief", "acme", "--on", "2026-03-04", "--json")
     out["proofread"] = run("proofread", "-", "--json", input="Thanks for the oportunity\n", code=1)
+    out["me"] = run("me", "me@home.example", "--json")
+    out["invite import"] = run("invite", "import", str(ROOT / "fixtures" / "invites" / "zoom-request.ics"),
+                               "--position", "Data Engineer", "--json")
+    sent = folder / "sent.eml"
+    sent.write_bytes(b"From: me@home.example\r\nTo: Chiamaka <chiamaka@northwind.example>, x@else.example\r\n"
+                     b"Subject: Checking in\r\nDate: Fri, 13 Mar 2026 09:00:00 +0000\r\nMessage-ID: <s1@home.example>"
+                     b"\r\n\r\nHello\r\n")
+    out["mail import"] = run("mail", "import", str(sent), "--json")
+    out["relog"] = run("relog", "1", "--kind", "thank-you", "--json")
     return {name: json.loads(text) for name, text in out.items()}
 
 

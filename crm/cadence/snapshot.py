@@ -89,9 +89,10 @@ SELECT a.id, o.name, a.position, a.recruiter_id, a.reply_by, a.outcome, a.outcom
 FROM application a JOIN organisation o ON o.id = a.organisation_id{where} ORDER BY a.id
 """
 
+# A cancelled round (its invite was cancelled) never happened: no thank-you, connect or status check from it.
 _ROUNDS = """
 SELECT id, application_id, number, substr("on", 1, 10), reply_by, substr("on", 12, 5) FROM interview_round
-WHERE "on" < :rounds_next{and_where}
+WHERE "on" < :rounds_next AND cancelled = 0{and_where}
 """
 
 _INTERVIEWERS = "SELECT round_id, contact_id FROM round_interviewer ORDER BY rowid"

@@ -15,6 +15,8 @@ from crm.cli import demo as _demo  # noqa: E402,F401
 from crm.cli import everyday as _everyday  # noqa: E402,F401
 from crm.cli import interviews as _interviews  # noqa: E402,F401
 from crm.cli import io as _io  # noqa: E402,F401
+from crm.cli import mail as _mail  # noqa: E402,F401
+from crm.cli import me as _me  # noqa: E402,F401
 from crm.cli import safety as _safety  # noqa: E402,F401
 from crm.cli import touch as _touch  # noqa: E402,F401
 from crm.cli.base import attach_contact_completion  # noqa: E402

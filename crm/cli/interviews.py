@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from crm.cli.base import cli, echo_json, json_option, on_option, parse_on, pass_db
-from crm.render import clean
+from crm.cli.base import cli, json_option, on_option, parse_on, pass_db
 
 
 @cli.command()
@@ -34,41 +33,3 @@ def brief(app, application, on, as_json):
 
         application_id = resolve_application(application).id
     _print_brief(application_id, day, as_json)
-
-
-@cli.command()
-@click.option("--pitch", metavar="TEXT",
-              help='What you bring, in one sentence ("" clears it); thank-you drafts state it, never invent it.')
-@click.option("--application", metavar="APP",
-              help="Give --pitch to this application only (an id or organisation name); it wins over yours.")
-@json_option
-@pass_db
-def me(app, pitch, application, as_json):
-    """Facts about you that drafts use: your pitch, yours and per application; without options, list them.
-
-    Example: crm me --pitch "eight years building schedulers and build systems in Rust and Go"
-    """
-    from crm.errors import InvalidInput
-    from crm.store.me import application_pitches, my_pitch, set_application_pitch, set_my_pitch
-
-    if application is not None and pitch is None:
-        raise InvalidInput("--application goes with --pitch TEXT")
-    if pitch is not None:
-        if application is not None:
-            from crm.store.applications import describe, resolve_application
-
-            found = resolve_application(application)
-            stored = set_application_pitch(found, pitch)
-            click.echo(f"{clean(describe(found))}: pitch {'set' if stored else 'cleared'}.", err=True)
-        else:
-            stored = set_my_pitch(pitch, app.now_iso)
-            click.echo(f"Your pitch is {'set' if stored else 'cleared'}.", err=True)
-        if not as_json:
-            return
-    mine, theirs = my_pitch(), application_pitches()
-    if as_json:
-        echo_json({"pitch": mine or None, "applications": theirs})
-        return
-    click.echo(f"pitch  {clean(mine)}" if mine else "pitch  (none: crm me --pitch TEXT)")
-    for row in theirs:
-        click.echo(f"  #{row['id']} {clean(row['org'])}: {clean(row['position'])}  {clean(row['pitch'])}")

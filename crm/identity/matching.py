@@ -239,6 +239,11 @@ def merge_contacts(keep_id: int, other_id: int, now: str) -> None:
         other_notes = dict(conn.execute(
             "SELECT i.name, ci.note FROM contact_interest ci JOIN interest i ON i.id = ci.interest_id"
             " WHERE ci.contact_id = ?", (other_id,)).fetchall())
+        # One mail message is one touch per person: OTHER's copy of a message KEEP has too goes.
+        conn.execute(
+            "DELETE FROM touchpoint WHERE contact_id = ? AND message_key IN"
+            " (SELECT message_key FROM touchpoint WHERE contact_id = ? AND message_key IS NOT NULL)",
+            (other_id, keep_id))
         for table, column in (("touchpoint", "contact_id"), ("application", "recruiter_id"),
                               ("offer", "for_contact_id"), ("offer", "introduce_id")):
             conn.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?", (keep_id, other_id))

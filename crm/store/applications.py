@@ -243,12 +243,12 @@ def application_rows(*, open_only: bool = False, ids: Iterable[int] | None = Non
     marks = ",".join("?" * len(wanted))
     rounds: dict[int, list[dict]] = {app_id: [] for app_id in wanted}
     by_round: dict[int, dict] = {}
-    for round_id, app_id, number, on, reply_by in conn.execute(
-        f'SELECT id, application_id, number, "on", reply_by FROM interview_round WHERE application_id IN ({marks})'
-        ' ORDER BY application_id, number',
+    for round_id, app_id, number, on, reply_by, cancelled in conn.execute(
+        f'SELECT id, application_id, number, "on", reply_by, cancelled FROM interview_round'
+        f' WHERE application_id IN ({marks}) ORDER BY application_id, number',
         wanted,
     ):
-        record = {"number": number, "on": on, "reply_by": reply_by, "interviewers": []}
+        record = {"number": number, "on": on, "reply_by": reply_by, "interviewers": [], "cancelled": bool(cancelled)}
         rounds[app_id].append(record)
         by_round[round_id] = record
     for round_id, contact_id in conn.execute(

@@ -157,8 +157,8 @@ def _write(on: date, now: str) -> DemoSummary:
     # eleven days ago and said they would decide within a week; nothing since.
     log("chiamaka", "call", at(-16, 9, 30), via="phone", inbound=True,
         note="Platform Engineer at Acme Robotics; intro call booked")
-    acme = record_interview([p["bjorn"], p["elodie"]], "Acme Robotics", "Platform Engineer", at(-11, 10), now=now,
-                            reply_by=day(-4), recruiter=p["chiamaka"])
+    record_interview([p["bjorn"], p["elodie"]], "Acme Robotics", "Platform Engineer", at(-11, 10), now=now,
+                     reply_by=day(-4), recruiter=p["chiamaka"])
     log("bjorn", "thank-you", at(-11, 18, 10), via="email", note="Thanked him for the Rust deep-dive")
     log("elodie", "thank-you", at(-11, 18, 20), via="email", note="Followed up on the platform roadmap question")
     log("elodie", "connect", at(-10, 8, 45), via="linkedin", note="Connected over the RustConf hallway track")

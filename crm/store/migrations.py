@@ -159,6 +159,41 @@ M003_CADENCE = Migration(
     alters_existing=True,
 )
 
+M007_MAIL = Migration(
+    7,
+    "m007_mail_capture_and_invites",
+    (
+        # Your own addresses (`crm me`): mail from one of them is outbound.
+        """CREATE TABLE own_address (
+            id INTEGER PRIMARY KEY,
+            address TEXT NOT NULL,
+            norm TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL)""",
+        # The message a touch was logged from (its Message-ID, or a hash when it has none):
+        # at most one touch per message per contact, however often the message is seen.
+        "ALTER TABLE touchpoint ADD COLUMN message_key TEXT",
+        "CREATE UNIQUE INDEX touchpoint_contact_message ON touchpoint (contact_id, message_key)"
+        " WHERE message_key IS NOT NULL",
+        "CREATE INDEX touchpoint_message_key ON touchpoint (message_key) WHERE message_key IS NOT NULL",
+        # How far each mail source has been read: an IMAP folder (UIDVALIDITY and the last UID) or
+        # an mbox file (bytes read, and a checksum of the bytes just before, to notice a rewrite).
+        """CREATE TABLE mail_folder (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL UNIQUE,
+            uidvalidity INTEGER,
+            last_uid INTEGER NOT NULL DEFAULT 0,
+            read_bytes INTEGER NOT NULL DEFAULT 0,
+            checksum TEXT NOT NULL DEFAULT '',
+            updated_at TEXT NOT NULL)""",
+        # The invite a round came from (its UID and SEQUENCE), and whether it was cancelled.
+        "ALTER TABLE interview_round ADD COLUMN invite_uid TEXT",
+        "ALTER TABLE interview_round ADD COLUMN invite_sequence INTEGER",
+        "ALTER TABLE interview_round ADD COLUMN cancelled INTEGER NOT NULL DEFAULT 0",
+        "CREATE UNIQUE INDEX interview_round_invite_uid ON interview_round (invite_uid) WHERE invite_uid IS NOT NULL",
+    ),
+    alters_existing=True,
+)
+
 M010_PITCH = Migration(
     10,
     "m010_pitch",
@@ -173,5 +208,5 @@ M010_PITCH = Migration(
     alters_existing=True,
 )
 
-MIGRATIONS: tuple[Migration, ...] = (M001_INITIAL, M002_TOUCHPOINTS, M003_CADENCE, M010_PITCH)
+MIGRATIONS: tuple[Migration, ...] = (M001_INITIAL, M002_TOUCHPOINTS, M003_CADENCE, M007_MAIL, M010_PITCH)
 LATEST_VERSION = MIGRATIONS[-1].version

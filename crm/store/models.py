@@ -126,6 +126,10 @@ class InterviewRound(BaseModel):
     number = IntegerField()
     on = TextField()  # ISO date or date-time
     reply_by = DateField(null=True)
+    # m007: the invite it came from (UID, SEQUENCE), and a cancelled invite
+    invite_uid = TextField(null=True)  # unique where not null (partial index in the DDL)
+    invite_sequence = IntegerField(null=True)
+    cancelled = BooleanField(default=False)
 
 
 class RoundInterviewer(BaseModel):
@@ -164,6 +168,30 @@ class Touchpoint(BaseModel):
     offer = ForeignKeyField(Offer, null=True, backref="touchpoints", on_delete="SET NULL")
     application = ForeignKeyField(Application, null=True, backref="touchpoints", on_delete="SET NULL")
     created_at = TextField()
+    # m007: the mail message it was logged from (Message-ID or a hash); unique per contact
+    message_key = TextField(null=True)
+
+
+# ---- m007: mail capture ----------------------------------------------------------------------
+
+
+class OwnAddress(BaseModel):
+    """One of your own email addresses (`crm me`)."""
+
+    address = TextField()
+    norm = TextField(unique=True)
+    created_at = TextField()
+
+
+class MailFolder(BaseModel):
+    """How far a mail source has been read (an IMAP folder, or an mbox file)."""
+
+    source = TextField(unique=True)  # imaps://user@host:port/FOLDER (never a password), or an mbox path
+    uidvalidity = IntegerField(null=True)
+    last_uid = IntegerField(default=0)
+    read_bytes = IntegerField(default=0)
+    checksum = TextField(default="")
+    updated_at = TextField()
 
 
 # ---- m010: about you ---------------------------------------------------------------------------
@@ -192,4 +220,6 @@ ALL_MODELS = [
     OfferInterest,
     Touchpoint,
     MeSetting,
+    OwnAddress,
+    MailFolder,
 ]

@@ -102,21 +102,40 @@ def history(contact_id: int) -> list[shapes.TouchRow]:
     return [touch_record(row) for row in rows]
 
 
+def _touch_with_contact(touch_id: int) -> Touchpoint:
+    touch = (
+        Touchpoint.select(Touchpoint, Contact)
+        .join(Contact)
+        .where(Touchpoint.id == touch_id)
+        .get_or_none()
+    )
+    if touch is None:
+        raise NotFound(f"no touchpoint has id {touch_id}; see `crm history CONTACT`")
+    return touch
+
+
+def _record_with_contact(touch: Touchpoint) -> shapes.RelogResult:
+    record = touch_record(
+        (touch.id, touch.on, touch.kind, touch.via, touch.direction, touch.note, touch.offer_id, touch.application_id)
+    )
+    record["contact"] = {"id": touch.contact.id, "name": touch.contact.display_name}
+    return record
+
+
 def unlog(touch_id: int) -> dict:
     """Remove one mistaken entry; returns what it was (with the contact's id and name)."""
     with database.atomic():
-        touch = (
-            Touchpoint.select(Touchpoint, Contact)
-            .join(Contact)
-            .where(Touchpoint.id == touch_id)
-            .get_or_none()
-        )
-        if touch is None:
-            raise NotFound(f"no touchpoint has id {touch_id}; see `crm history CONTACT`")
-        record = touch_record(
-            (touch.id, touch.on, touch.kind, touch.via, touch.direction, touch.note, touch.offer_id,
-             touch.application_id)
-        )
-        record["contact"] = {"id": touch.contact.id, "name": touch.contact.display_name}
+        touch = _touch_with_contact(touch_id)
+        record = _record_with_contact(touch)
         touch.delete_instance()
     return record
+
+
+def set_kind(touch_id: int, kind: str) -> shapes.RelogResult:
+    """Change what kind a logged touch is (a mail import's guess corrected); returns it as it is now."""
+    kind = choose(kind, KINDS, "kind")
+    with database.atomic():
+        touch = _touch_with_contact(touch_id)
+        touch.kind = kind
+        touch.save()
+    return _record_with_contact(touch)

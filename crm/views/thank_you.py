@@ -84,12 +84,12 @@ LIMIT 1
 
 # Notes on the application, to this contact, from the round's day up to the first real touch
 # to them after it (the thank-you): what you meant to say.
-_FORGOTTEN = f"""
+_FORGOTTEN = """
 SELECT note FROM touchpoint
 WHERE contact_id = :contact AND application_id = :application AND kind = 'note' AND note != ''
   AND substr("on", 1, 10) >= :round_day AND "on" < :next
   AND "on" < coalesce((SELECT min(t."on") FROM touchpoint t WHERE t.contact_id = :contact
-                       AND t.direction = 'out' AND t.kind NOT IN ({{not_a_touch}})
+                       AND t.direction = 'out' AND t.kind NOT IN ({not_a_touch})
                        AND substr(t."on", 1, 10) >= :round_day), '9999')
 ORDER BY "on", id
 """
