@@ -14,13 +14,14 @@ from crm.cadence import engine as cadence
 from crm.cadence import settings
 from crm.cadence.engine import Application, Contact, Offer, Round, Touch
 from crm.cadence.rules import keep_warm_interval
+from fuzzing import examples
 
 DAY0 = date(2026, 3, 2)
 ROLES = ("recruiter", "interviewer", "hiring-manager", "referrer", "mentor", "peer", "other", "other")
 KINDS = ("thank-you", "status-check", "check-in", "value-offer", "congratulate", "introduction",
          "feedback-request", "connect", "meeting", "call", "message", "note")
 INTERESTS = ("go", "rust", "sql", "ml")
-SETTINGS = dict(max_examples=60, deadline=None)
+SETTINGS = dict(max_examples=examples(30), deadline=None)
 
 
 def day(n: int) -> date:

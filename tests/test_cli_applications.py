@@ -28,12 +28,16 @@ def contact(run, query) -> dict:
     return json.loads(run("show", query, "--json").stdout)
 
 
-@pytest.fixture
-def people(run):
+def build_people(run):
     add(run, "Björn Lindqvist", "--org", "Acme Robotics")
     add(run, "Élodie Moreau")
     add(run, "Chiamaka Okafor", "--org", "Northwind Talent")
     add(run, "Omar Haddad", "--role", "mentor")
+
+
+@pytest.fixture
+def people(copy_of):
+    copy_of(build_people)
 
 
 def test_first_round_creates_the_application_and_later_rounds_reuse_it(run, people):

@@ -40,8 +40,7 @@ def first_day(run, action, name, start, stop):
     return next((n for n in range(start, stop) if (action, name) in due(run, n)), None)
 
 
-@pytest.fixture
-def interview_story(run):
+def build_interview_story(run):
     """Rita recruits for Acme; Ivan interviews you on day 0 and they reply within a week."""
     add(run, "Rita Recruiter", "--email", "rita@acme.example")
     add(run, "Ivan Ng", "--interest", "rust")
@@ -49,6 +48,11 @@ def interview_story(run):
            "--reply-by", d(7), "--recruiter", "rita"))
     ok(run("log", "rita", "call", "--inbound", "--on", d(-10)))
     ok(run("log", "ivan", "message", "--inbound", "--on", d(-3), "--note", "interview invitation"))
+
+
+@pytest.fixture
+def interview_story(copy_of, run):
+    copy_of(build_interview_story)
     return run
 
 

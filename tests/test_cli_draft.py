@@ -19,16 +19,20 @@ def not_needy(text: str) -> str:
     return text
 
 
-@pytest.fixture
-def story(run, monkeypatch):
+def build_story(run):
     """Ada recruits for Acme Robotics; Björn and Élodie interview you on 5 March."""
-    monkeypatch.delenv("CRM_NAME", raising=False)
     ok(run("add", "Ada Lovelace", "--role", "recruiter", "--org", "Northwind Talent", "--interest", "chess",
            "--on", "2026-03-01"))
     ok(run("add", "Björn Lindqvist", "--interest", "rust", "--interest", "chess", "--on", "2026-03-01"))
     ok(run("add", "Élodie Moreau", "--org", "Acme Robotics", "--on", "2026-03-01"))
     ok(run("interview", "bjorn", "elodie", "--org", "Acme Robotics", "--position", "Platform Engineer",
            "--on", "2026-03-05T10:00", "--reply-by", "2026-03-12", "--recruiter", "ada"))
+
+
+@pytest.fixture
+def story(copy_of, run, monkeypatch):
+    monkeypatch.delenv("CRM_NAME", raising=False)
+    copy_of(build_story)
     return run
 
 

@@ -21,6 +21,7 @@ from crm.views.drafts import (
     spoken_date,
     template_dir,
 )
+from fuzzing import examples
 
 NEEDY = ("any news", "any update", "just following up", "checking in to see if you")
 TODAY = date(2026, 3, 6)
@@ -153,7 +154,7 @@ facts_strategy = st.builds(
 )
 
 
-@hsettings(max_examples=300, deadline=None)
+@hsettings(max_examples=examples(100), deadline=None)
 @given(action=st.sampled_from(ACTIONS), facts=facts_strategy, sender=st.one_of(st.none(), words))
 def test_no_shipped_draft_is_needy_or_has_a_blank_placeholder_line(action, facts, sender):
     """The law: whatever the facts, a shipped template never asks for news, and never leaves a

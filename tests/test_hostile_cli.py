@@ -9,7 +9,6 @@
 """
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 from pathlib import Path
@@ -21,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crm.cli import cli
+from fuzzing import examples
 
 # Raw bytes a terminal acts on: C0 controls but \t and \n, DEL, C1 controls (0x9b is CSI on
 # many terminals), and the bidi embeddings/overrides/isolates that reorder what is shown.
@@ -231,7 +231,7 @@ def assert_sound(db: Path) -> None:
         conn.close()
 
 
-@settings(max_examples=int(os.environ.get("CRM_FUZZ_EXAMPLES", "150")), deadline=None,
+@settings(max_examples=examples(150), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(args=command_line())
 def test_random_command_lines_fail_cleanly(seeded, args):

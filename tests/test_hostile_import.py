@@ -29,12 +29,11 @@ from hypothesis import strategies as st
 from crm.store.db import open_database
 from crm.identity.importer import import_paths
 from crm.store.models import database
+from fuzzing import examples
 
 pytest.importorskip("crm.formats.vcard")
 
 NOW = "2026-01-01T09:00:00"
-# CRM_FUZZ_EXAMPLES=5000 pytest tests/test_hostile_import.py for a deeper run than CI's.
-SCALE = max(1, int(os.environ.get("CRM_FUZZ_EXAMPLES", "120"))) / 120
 
 
 def real_vcards_dir() -> Path | None:
@@ -49,13 +48,10 @@ REAL_BYTES = {p.name: p.read_bytes() for p in REAL_FILES}
 needs_real = pytest.mark.skipif(not REAL_FILES, reason="no real vCards (../shared/vcards-real or $CRM_REAL_VCARDS)")
 
 
-@pytest.fixture(scope="module")
-def template_db(tmp_path_factory) -> Path:
-    """An empty, migrated database, copied for each example (migrating each time is slower)."""
-    path = tmp_path_factory.mktemp("template") / "crm.db"
-    open_database(path).close()
-    database.initialize(None)
-    return path
+@pytest.fixture
+def template_db(template_database) -> Path:
+    """The session's empty, migrated database (tests/conftest.py), copied for each example."""
+    return template_database
 
 
 _counter = itertools.count()
@@ -151,7 +147,7 @@ def mutated_real_file(draw) -> bytes:
 
 
 @needs_real
-@settings(max_examples=int(120 * SCALE), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(120), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=mutated_real_file())
 def test_mutated_real_files_never_break_the_importer_or_the_database(template_db, tmp_path, data):
     db_path, report = import_into_fresh_db(template_db, tmp_path, data)
@@ -166,7 +162,7 @@ def test_every_real_file_imports_soundly(template_db, tmp_path):
         assert_sound(db_path, report)
 
 
-@settings(max_examples=int(60 * SCALE), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.one_of(
     st.binary(max_size=2048),
     st.binary(max_size=512).map(lambda b: b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:" + b + b"\r\nEND:VCARD\r\n"),

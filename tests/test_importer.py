@@ -10,6 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fuzzing import examples
+
 ROOT = Path(__file__).resolve().parents[1]
 QUICKSTART = ROOT / "fixtures" / "quickstart.vcf"
 REAL = Path(os.environ.get("CRM_REAL_VCARDS", ROOT.parent / "shared" / "vcards-real"))
@@ -130,10 +132,10 @@ names = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl
                 max_size=20).map(lambda s: " ".join(s.split())).filter(bool).filter(_not_mojibake)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(12), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(people=st.lists(st.tuples(names, st.sampled_from(["", "Acme, The", "Globex"]),
                                  st.sampled_from(["", "recruiter", "mentor"]), names), min_size=1, max_size=5))
-def test_export_then_import_round_trips_every_field(run, tmp_path_factory, people):
+def test_export_then_import_round_trips_every_field(run, tmp_path_factory, new_database, people):
     """Hypothesis: whatever is stored, exporting and importing into an empty database gives it back."""
     from crm.cli import cli
     from click.testing import CliRunner
@@ -141,6 +143,8 @@ def test_export_then_import_round_trips_every_field(run, tmp_path_factory, peopl
     workdir = tmp_path_factory.mktemp("rt")
     runner = CliRunner()
     env_a, env_b = {"CRM_DB": str(workdir / "a.db")}, {"CRM_DB": str(workdir / "b.db")}
+    for env in (env_a, env_b):
+        new_database(env["CRM_DB"])
     for i, (name, org, role, note) in enumerate(people):
         args = ["add", "--note", note, "--email", f"p{i}@x.example", "--interest", f"topic {i % 2}"]
         args += (["--org", org] if org else []) + (["--role", role] if role else []) + ["--", name]

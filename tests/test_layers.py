@@ -11,6 +11,7 @@ A module may import its own package and any package of a lower rank; packages of
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 import crm
@@ -43,11 +44,17 @@ def all_modules() -> dict[str, Path]:
     return {module_name(p): p for p in PACKAGE_ROOT.rglob("*.py")}
 
 
+@cache
+def parsed(path: Path) -> ast.Module:
+    """Each file is parsed once for all the tests here (parsing the whole package is their cost)."""
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
 def imports_of(name: str, path: Path, known: set[str]) -> set[str]:
     """The crm modules `name` imports, anywhere in the file."""
     found: set[str] = set()
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(parsed(path)):
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -153,7 +160,7 @@ def test_only_the_cli_imports_click():
     for name, path in all_modules().items():
         if layer_of(name)[0] in ("crm.cli", "crm.__main__"):
             continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(parsed(path)):
             names = (
                 [a.name for a in node.names] if isinstance(node, ast.Import)
                 else [node.module or ""] if isinstance(node, ast.ImportFrom) else []

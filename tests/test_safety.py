@@ -95,11 +95,14 @@ def smash_a_page(path: Path) -> None:
         handle.write(b"\x07" * size)
 
 
-@pytest.fixture
-def db(private_database, run) -> Path:
+def build_db(run):
     add(run, "Ada Lovelace", "--email", "ada@example.com", "--interest", "chess")
     add(run, "Grace Hopper", "--org", "Navy")
-    return private_database
+
+
+@pytest.fixture
+def db(copy_of) -> Path:
+    return copy_of(build_db)
 
 
 # ---- backup --------------------------------------------------------------------------------------

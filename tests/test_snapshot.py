@@ -26,6 +26,7 @@ from crm.store.models import (
     Touchpoint,
 )
 from crm.cadence.snapshot import load_snapshot
+from fuzzing import seeds
 
 DAY0 = date(2026, 3, 2)
 ROLES = ("recruiter", "interviewer", "hiring-manager", "referrer", "mentor", "peer", "other", "other", "other")
@@ -131,7 +132,8 @@ def random_history(rng: random.Random):
     return contacts, applications, offers, touches
 
 
-@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.fuzz
+@pytest.mark.parametrize("seed", seeds(8))
 def test_sql_snapshot_equals_the_plain_one(db, seed):
     rng = random.Random(seed)
     with db.atomic():
@@ -216,7 +218,8 @@ def test_the_issue_story_through_the_database(db):
     assert due(29) == []  # as of day 29 the rejection has not happened
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.fuzz
+@pytest.mark.parametrize("seed", seeds(4))
 def test_around_one_contact_gives_that_contacts_suggestions(db, seed):
     rng = random.Random(100 + seed)
     with db.atomic():
