@@ -214,6 +214,52 @@ def test_status_check_uses_the_applications_timeline_when_the_round_has_none():
     assert story.first_day("status-check", "Rita", 0, 40) == 8  # held back by rule 6: connect on day 1
 
 
+# Boundaries docs/cadence.md states ("the day after the timeline"; "the application's reply-by if
+# it is not older than that round"; "an inbound touch dated on the interview day itself is the
+# interview, not an answer"), each held at the exact day.
+
+
+def test_a_rounds_reply_by_on_the_interview_day_makes_the_check_due_the_next_day():
+    story = Story()
+    rita = story.person("Rita")
+    app = story.application(recruiter=rita)
+    story.interview(app, 0, reply_by=0)  # "we'll tell you by tonight"
+    assert story.due(0) == []
+    assert story.due(1) == [("status-check", "Rita")]
+    assert story.today(1)[0].reason == (
+        "Acme said they would reply about Data Engineer by 2 Mar; nothing since: ask where things stand."
+    )
+
+
+def test_an_applications_reply_by_on_the_interview_day_is_not_older_than_the_round():
+    story = Story()
+    rita = story.person("Rita")
+    app = story.application(recruiter=rita, reply_by=5)
+    story.interview(app, 5)  # the round has no reply-by of its own; the application's is that same day
+    assert story.first_day("status-check", "Rita", 0, 40) == 6  # not 15: the timeline still applies
+    assert "said they would reply about Data Engineer by 7 Mar" in story.today(6)[0].reason
+
+
+def test_a_reply_on_the_interview_day_itself_is_not_an_answer():
+    story = Story()
+    rita, ivan = story.person("Rita"), story.person("Ivan")
+    app = story.application(recruiter=rita)
+    story.interview(app, 0, ivan, reply_by=7)
+    story.touch(ivan, 0, "message", "in")  # the interview (or its invitation) on its own day
+    story.touch(rita, 0, "call", "in")
+    story.touch(ivan, 0, "thank-you")
+
+    def reason(day: int) -> str:
+        (check,) = [s for s in story.today(day) if s.action == "status-check"]
+        return check.reason
+
+    assert story.first_day("status-check", "Rita", 1, 40) == 8  # the timeline, not 10 days after a "reply"
+    assert reason(8).startswith("Acme said they would reply about Data Engineer by 9 Mar")
+    story.touch(ivan, 1, "message", "in")  # the day after: that is an answer
+    assert story.first_day("status-check", "Rita", 1, 40) == 11
+    assert reason(11) == "Last heard about Data Engineer at Acme on 3 Mar; ask where things stand."
+
+
 def test_status_check_goes_to_the_first_interviewer_of_the_latest_round_without_a_recruiter():
     story = Story()
     ann, bob, cy = story.person("Ann"), story.person("Bob"), story.person("Cy")

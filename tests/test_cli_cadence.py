@@ -93,6 +93,18 @@ def test_a_reply_pushes_the_status_check_to_ten_days_after_it(interview_story):
     assert first_day(run, "status-check", "Rita Recruiter", 1, 30) == 14
 
 
+def test_a_reply_later_on_the_interview_day_is_not_an_answer(interview_story):
+    """Stored with its time of day, after the 10:00 interview, it is still dated on the interview
+    day: the interview itself, so the check keeps the timeline (day 8), not day 10."""
+    run = interview_story
+    for who in ("ivan", "rita"):
+        ok(run("log", who, "connect", "--on", d(1)))
+    ok(run("log", "ivan", "thank-you", "--on", d(0)))
+    ok(run("log", "ivan", "message", "--inbound", "--on", f"{d(0)}T16:00", "--note", "thanks for coming in"))
+    ok(run("log", "rita", "call", "--inbound", "--on", f"{d(0)}T17:00"))
+    assert first_day(run, "status-check", "Rita Recruiter", 1, 30) == 8
+
+
 def test_value_offer_sixty_days_after_the_last_touch(run):
     add(run, "Sam Peer", "--role", "recruiter", "--interest", "python")
     offer = int(ok(run("offer", "add", "article", "Typing in practice", "--url", "https://example.org/t",

@@ -226,6 +226,20 @@ def test_parse_params_decodes_rfc6868_and_bare_params():
 # --- text values ---------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("version", ["2.1", "3.0", "4.0"])
+def test_a_capital_backslash_n_is_a_newline_too(version):
+    r"""docs/vcard.md: `\n` and `\N` both unescape to a newline, in text and in structured values
+    (RFC 6350 3.4 allows either case); an escaped backslash before an N is a backslash and an N."""
+    data = (f"BEGIN:VCARD\r\nVERSION:{version}\r\nFN:Ada Lovelace\r\n"
+            "NOTE:first\\Nsecond\\nthird\r\nTITLE:Head\\NLondon\r\n"
+            "ORG:C:\\\\New;Lab\\NEast\r\nEND:VCARD\r\n").encode("ascii")
+    (result,) = read_cards(data)
+    assert result.card.note == "first\nsecond\nthird"
+    assert result.card.title == "Head\nLondon"
+    assert (result.card.org, result.card.department) == ("C:\\New", "Lab\nEast")
+    assert result.warnings == ()
+
+
 def test_text_is_never_cut_at_an_unescaped_comma():
     found = card("fn-title-note-unescaped-comma.vcf")
     assert found.display_name == "Doe, John"
