@@ -49,6 +49,15 @@ def test_readme_starts_with_the_two_commands_ci_runs():
         assert command in ci, command
 
 
+def test_the_readme_test_command_prints_the_summary_line():
+    """`pytest` must end with "N passed": a -q in addopts would make `pytest -q` (-qq) print nothing then."""
+    import tomllib
+
+    options = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["pytest"]["ini_options"]
+    addopts = shlex.split(options.get("addopts", ""))
+    assert not {"-q", "--quiet", "-qq", "--no-summary"} & set(addopts), addopts
+
+
 if __name__ == "__main__":  # rewrite the README session with the outputs of today's code
     import tempfile
 
