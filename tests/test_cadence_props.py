@@ -21,7 +21,7 @@ ROLES = ("recruiter", "interviewer", "hiring-manager", "referrer", "mentor", "pe
 KINDS = ("thank-you", "status-check", "check-in", "value-offer", "congratulate", "introduction",
          "feedback-request", "connect", "meeting", "call", "message", "note")
 INTERESTS = ("go", "rust", "sql", "ml")
-SETTINGS = dict(max_examples=examples(30), deadline=None)
+SETTINGS = dict(max_examples=examples(20), deadline=None)
 
 
 def day(n: int) -> date:

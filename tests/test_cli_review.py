@@ -218,7 +218,7 @@ def bare_db(private_database):
 
 
 # The fixture's contacts stay; each example replaces the whole log.
-@hsettings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@hsettings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(raw=st.lists(touch_strategy, max_size=20), weeks=st.integers(1, 12))
 @example(raw=[(1, AS_OF - timedelta(days=60), "", "out", "message"),  # answered on the 30th day
               (1, AS_OF - timedelta(days=30), "T09:00", "in", "call")], weeks=12)

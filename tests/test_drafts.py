@@ -154,7 +154,7 @@ facts_strategy = st.builds(
 )
 
 
-@hsettings(max_examples=examples(100), deadline=None)
+@hsettings(max_examples=examples(60), deadline=None)
 @given(action=st.sampled_from(ACTIONS), facts=facts_strategy, sender=st.one_of(st.none(), words))
 def test_no_shipped_draft_is_needy_or_has_a_blank_placeholder_line(action, facts, sender):
     """The law: whatever the facts, a shipped template never asks for news, and never leaves a

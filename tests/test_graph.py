@@ -103,7 +103,7 @@ small_networks = st.lists(
 )
 
 
-@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(15), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(network=small_networks, same_application=st.lists(st.integers(0, 8), max_size=3))
 def test_intros_agree_with_brute_force(tmp_path, network, same_application):
     from crm.store.db import open_database

@@ -162,7 +162,7 @@ def test_every_real_file_imports_soundly(template_db, tmp_path):
         assert_sound(db_path, report)
 
 
-@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.one_of(
     st.binary(max_size=2048),
     st.binary(max_size=512).map(lambda b: b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:" + b + b"\r\nEND:VCARD\r\n"),

@@ -132,7 +132,7 @@ names = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl
                 max_size=20).map(lambda s: " ".join(s.split())).filter(bool).filter(_not_mojibake)
 
 
-@settings(max_examples=examples(12), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(8), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(people=st.lists(st.tuples(names, st.sampled_from(["", "Acme, The", "Globex"]),
                                  st.sampled_from(["", "recruiter", "mentor"]), names), min_size=1, max_size=5))
 def test_export_then_import_round_trips_every_field(run, tmp_path_factory, new_database, people):

@@ -27,9 +27,9 @@ REAL = Path(_env) if _env else Path(__file__).resolve().parents[2] / "shared" / 
 SOURCES = sorted(FIXTURES.glob("*.vcf")) + (sorted(REAL.glob("*.vcf")) if REAL.is_dir() else [])
 SOURCE_BYTES = [path.read_bytes() for path in SOURCES]
 
-FAST = settings(max_examples=examples(40), deadline=None)
+FAST = settings(max_examples=examples(30), deadline=None)
 # Building a whole random Card costs more than reading it: fewer of those.
-CARDS = settings(max_examples=examples(15), deadline=None)
+CARDS = settings(max_examples=examples(10), deadline=None)
 
 # --- strategies ----------------------------------------------------------------------------
 
@@ -142,7 +142,7 @@ def test_random_vcard_shaped_lines_never_raise(lines):
 
 
 @pytest.mark.skipif(not SOURCES, reason="no fixtures")
-@settings(max_examples=examples(80), deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(data=st.data())
 def test_mutated_real_files_never_raise(data):
     source = data.draw(st.sampled_from(SOURCE_BYTES), label="source")
