@@ -1,14 +1,17 @@
 """Shared fixtures and the suite's run profiles (tests/README.md tells how to use them).
 
 - Every test gets its own database path (`private_database`, autouse) and `run` invokes the CLI
-  in-process; `empty_database` copies a migrated empty database made once per session.
+  in-process. Databases are copied rather than made: `empty_database` and `new_database(path)`
+  (a migrated template, once per session), `copy_of(build)` (a story built once per session).
+  `child_env()` is for the few tests where a real process is the point.
 - Hypothesis is derandomized in the default run and in CI (profile "default", also registered as
   "ci", which hypothesis picks by itself when $CI is set). `pytest -m fuzz`,
   `--hypothesis-profile=fuzz` or CRM_HYPOTHESIS_PROFILE=fuzz select the "fuzz" profile: random,
   with the example database, and `fuzzing.examples(n)` budgets multiplied by CRM_FUZZ_FACTOR.
 - Temporary directories live on /dev/shm when it is there (unless PYTEST_DEBUG_TEMPROOT or
   --basetemp says otherwise): every crm command fsyncs the database when it closes it, and on a
-  shared disk those waits, not the work, were most of the suite's time.
+  shared disk those waits, not the work, were most of the suite's time. Under
+  PYTHONDONTWRITEBYTECODE the bytecode goes to .pytest_cache/pycache instead of nowhere.
 """
 from __future__ import annotations
 
@@ -78,7 +81,9 @@ def pytest_collection_modifyitems(items):
 
 
 def pytest_report_header(config):
-    header = f"crm: tmp under {os.environ.get('PYTEST_DEBUG_TEMPROOT', 'the system temp dir')}"
+    header = (f"crm: hypothesis profile {settings.get_current_profile_name()!r}"
+              f" (derandomized: {settings.default.derandomize}),"
+              f" tmp under {os.environ.get('PYTEST_DEBUG_TEMPROOT', 'the system temp dir')}")
     if fuzzing.fuzzing():
         header += f"; fuzzing x{fuzzing.factor()}, CRM_FUZZ_SEED={fuzzing.run_seed()}"
     return header
