@@ -266,8 +266,6 @@ def test_random_command_lines_fail_cleanly(seeded, command, data):
 # ---- what the random command lines found (each a named regression test) --------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="crm today --limit 0 with suggestions due hits max() of nothing (exit 70); "
-                                       "the identity branch fixes it: this turns into a failure (XPASS) then")
 @pytest.mark.parametrize("args", [
     ["today", "--limit", "0"],  # the line the fuzzer found, acting today: an interview yesterday is due
     ["today", "--limit", "0", "--on", "2026-01-06"],  # the same as of a fixed day: Ada's thank-you is due
