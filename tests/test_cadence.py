@@ -18,6 +18,13 @@ from crm.cadence.rules import first_offset
 DAY0 = date(2026, 3, 2)
 
 
+@pytest.fixture(autouse=True)
+def every_day_a_working_day(monkeypatch):
+    """Rules 1-12 on their own: rule 13 (business days) would move some of these days off a
+    weekend; tests/test_conversation.py tests it with the default setting."""
+    monkeypatch.setattr(settings, "WORKING_DAYS", frozenset(range(7)))
+
+
 def d(n: int) -> date:
     return DAY0 + timedelta(days=n)
 
@@ -383,7 +390,7 @@ def test_other_outcomes_ask_for_no_feedback():
     app = story.application(recruiter=rita)
     story.interview(app, 0)
     story.touch(rita, 1, "connect")
-    story.outcome(app, "withdrawn", 5)
+    story.outcome(app, "closed", 5)
     assert story.due(5) == []
 
 
@@ -513,7 +520,7 @@ def test_keep_warm_goes_on_after_an_application_ends():
     story.interview(app, 0, ivan)
     story.touch(ivan, 0, "thank-you")
     story.touch(ivan, 1, "connect")
-    story.outcome(app, "hired", 20)
+    story.outcome(app, "closed", 20)
     assert story.first_day("check-in", "Ivan", 2, 200) == 91
 
 
@@ -657,7 +664,7 @@ def test_connect_from_the_day_after_for_fourteen_days_then_it_lapses():
     ann = story.person("Ann")
     app = story.application()
     story.interview(app, 0, ann)
-    story.outcome(app, "withdrawn", 1)  # no status check to outrank it
+    story.outcome(app, "closed", 1)  # no status check to outrank it
     story.touch(ann, 0, "thank-you")
     assert [n for n in range(0, 40) if ("connect", "Ann") in story.due(n)] == list(range(1, 15))
     assert story.today(14)[0].overdue_days == 13
@@ -788,5 +795,6 @@ def test_the_engine_refuses_a_day_before_its_snapshot():
 
 
 def test_settings_list_the_actions_in_rank_order():
-    assert settings.ACTIONS[:4] == ("prepare", "thank-you", "feedback-request", "status-check")
+    assert settings.ACTIONS[:6] == ("prepare", "thank-you", "feedback-request", "courtesy-note", "withdrawal",
+                                    "status-check")
     assert settings.EVENT_ACTIONS <= set(settings.ACTIONS)

@@ -13,13 +13,15 @@ from hypothesis import given, settings as hsettings, strategies as st
 from crm.cadence import engine as cadence
 from crm.cadence import settings
 from crm.cadence.engine import Application, Contact, Offer, Round, Touch
-from crm.cadence.rules import keep_warm_interval
+from crm.cadence.model import Timeline
+from crm.cadence.rules import keep_warm_interval, lapsed
 from fuzzing import examples
 
 DAY0 = date(2026, 3, 2)
 ROLES = ("recruiter", "interviewer", "hiring-manager", "referrer", "mentor", "peer", "other", "other")
 KINDS = ("thank-you", "status-check", "check-in", "value-offer", "congratulate", "introduction",
-         "feedback-request", "connect", "meeting", "call", "message", "note")
+         "feedback-request", "connect", "meeting", "call", "message", "note", "intro-consent",
+         "courtesy-note", "withdrawal")
 INTERESTS = ("go", "rust", "sql", "ml")
 SETTINGS = dict(max_examples=examples(20), deadline=None)
 
@@ -43,6 +45,7 @@ def histories(draw):
             draw(st.one_of(st.none(), st.builds(day, st.integers(-20, 60)))),
             draw(st.booleans()) and draw(st.booleans()),
             frozenset(draw(st.lists(st.sampled_from(INTERESTS), max_size=3))),
+            keep_warm_since=draw(st.one_of(st.none(), st.builds(day, st.integers(-60, 40)))),
         ))
     ids = st.integers(1, n_contacts)
     applications = []
@@ -53,11 +56,15 @@ def histories(draw):
                   tuple(dict.fromkeys(draw(st.lists(ids, max_size=3)))))
             for n in range(1, draw(st.integers(0, 3)) + 1)
         )
-        outcome = draw(st.sampled_from([None, None, "rejected", "offer", "withdrawn"]))
+        outcome = draw(st.sampled_from([None, None, "rejected", "offer", "withdrawn", "hired"]))
+        timelines = []
+        for n in range(draw(st.integers(0, 3))):
+            stated = draw(st.integers(-60, 50))
+            timelines.append(Timeline(aid * 10 + n, day(stated), day(stated + draw(st.integers(0, 30)))))
         applications.append(Application(
-            aid, "Acme", f"Role {aid}", draw(st.one_of(st.none(), ids)),
+            aid, draw(st.sampled_from(["Acme", "Initech"])), f"Role {aid}", draw(st.one_of(st.none(), ids)),
             draw(st.one_of(st.none(), st.builds(day, st.integers(-60, 60)))),
-            outcome, day(draw(st.integers(-30, 60))) if outcome else None, rounds,
+            outcome, day(draw(st.integers(-30, 60))) if outcome else None, rounds, tuple(timelines),
         ))
     offers = []
     for oid in range(1, draw(st.integers(0, 4)) + 1):
@@ -71,6 +78,7 @@ def histories(draw):
         Touch, ids, st.builds(day, st.integers(-200, 60)), st.sampled_from(KINDS), st.sampled_from(["out", "in"]),
         st.one_of(st.none(), st.integers(1, max(len(offers), 1))),
         st.one_of(st.none(), st.integers(1, max(len(applications), 1))),
+        st.booleans(),
     ), max_size=40))
     today = day(draw(st.integers(-10, 60)))
     return contacts, applications, offers, touches, today
@@ -104,6 +112,30 @@ def test_laws_over_random_histories(history, seed):
         never_needy(s, touches, today)
         unanswered_doubles(s, touches, today)
         well_formed(s, today)
+        never_before_the_timeline(s, today)
+        on_a_working_day(s)
+        nothing_stale(s, today)
+
+
+def never_before_the_timeline(s: cadence.Suggestion, today: date) -> None:
+    """No status check before the latest timeline they stated has passed."""
+    if s.action != "status-check":
+        return
+    application = s.application
+    stated = [(t.stated_on, 1, t.id, t.reply_by) for t in application.timelines if t.stated_on <= today]
+    stated += [(r.on, 0, r.id, r.reply_by) for r in application.rounds if r.on <= today and r.reply_by is not None]
+    if stated:
+        assert today > max(stated)[3] and s.due > max(stated)[3], s
+
+
+def on_a_working_day(s: cadence.Suggestion) -> None:
+    if s.action in settings.WORKING_DAY_ACTIONS:
+        assert s.due.weekday() in settings.WORKING_DAYS, s
+
+
+def nothing_stale(s: cadence.Suggestion, today: date) -> None:
+    if s.offer is not None:
+        assert not lapsed(s.offer, today), s
 
 
 def never_needy(s: cadence.Suggestion, touches: list[Touch], today: date) -> None:

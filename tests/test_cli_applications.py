@@ -54,6 +54,7 @@ def test_first_round_creates_the_application_and_later_rounds_reuse_it(run, peop
             {"number": 2, "on": "2026-03-12", "reply_by": None, "interviewers": [4], "cancelled": False},
         ],
         "recruiter": 3, "reply_by": "2026-03-09", "outcome": None, "outcome_on": None, "outcome_note": None,
+        "timelines": [{"stated_on": "2026-03-02", "reply_by": "2026-03-09", "contact": None}],
     }]
     text = run("applications").stdout
     assert "Björn Lindqvist, Élodie Moreau, Omar Haddad, Chiamaka Okafor (recruiter)" in text

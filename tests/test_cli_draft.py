@@ -68,7 +68,9 @@ def test_sender_comes_from_crm_name_and_without_one_there_is_no_signature_line(s
 
 def test_status_check_offers_more_and_names_the_latest_round(story):
     text = draft(story, "ada", "--action", "status-check", "--on", "2026-03-13")
-    assert text.startswith("Subject: Platform Engineer at Acme Robotics: anything more I can share?\n\nHi Ada,\n")
+    assert text.startswith("Subject: Platform Engineer at Acme Robotics: where do things stand?\n\nHi Ada,\n")
+    assert "Could you share where things stand and what the next step would be?" in text
+    assert "I would be glad to share more about my recent work" in text
     assert "After my interview on 5 March, I am still very keen on the Platform Engineer role at Acme Robotics." in text
     assert "I would be glad to share more" in text
 
@@ -119,7 +121,7 @@ def test_congratulate_carries_the_news(story):
 
 def test_check_in_and_connect(story):
     text = draft(story, "ada", "--action", "check-in", "--on", "2026-05-01")
-    assert text.startswith("Hi Ada,\n") and "going well at Northwind Talent." in text
+    assert text.startswith("Subject: Catching up\n\nHi Ada,\n") and "going well at Northwind Talent." in text
     note = draft(story, "elodie", "--action", "connect", "--on", "2026-03-07")
     assert note == ("Hi Élodie, thank you for our conversation about the Platform Engineer role at Acme Robotics"
                     " on Thursday; I would be glad to stay connected.\n")
@@ -133,7 +135,8 @@ def test_no_suggestion_is_one_line_pointing_at_action(story):
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr == (
         "Error: nothing is suggested for Björn Lindqvist (#2) on 2026-03-07; name one with --action"
-        " (thank-you, feedback-request, status-check, connect, congratulate, value-offer, check-in)\n"
+        " (thank-you, feedback-request, courtesy-note, withdrawal, status-check, connect, introduction,"
+        " intro-consent, congratulate, value-offer, check-in)\n"
     )
 
 
@@ -169,7 +172,8 @@ def test_a_template_in_the_config_dir_overrides_the_shipped_one(story, tmp_path,
     assert listing["directory"] == str(folder)
     assert listing["templates"][0] == {"action": "thank-you", "file": str(folder / "thank-you.txt"), "overridden": True}
     assert [t["action"] for t in listing["templates"] if not t["overridden"]] == [
-        "thank-you-handwritten", "feedback-request", "status-check", "connect", "congratulate", "value-offer", "check-in"]
+        "thank-you-handwritten", "thank-you-hired", "feedback-request", "courtesy-note", "withdrawal", "status-check",
+        "connect", "introduction", "intro-consent", "congratulate", "value-offer", "check-in"]
     text = ok(story("draft", "--list-templates")).stdout
     rows = {line.split()[0]: line.split()[1] for line in text.splitlines()[2:]}
     assert rows["thank-you"] == "yes" and rows["check-in"] == "no" and rows["thank-you-handwritten"] == "no"

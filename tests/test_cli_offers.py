@@ -37,9 +37,10 @@ def test_offer_add_prints_the_id_and_list_has_the_documented_shape(run):
                "--on", "2026-03-02", "--json").stdout == '{\n  "id": 2\n}\n'
     assert offers(run) == [
         {"id": first, "kind": "article", "title": "Chess openings", "url": "https://example.com/chess",
-         "interests": ["chess", "Go"], "for": None, "introduce": None, "on": "2026-03-01", "given_to": []},
+         "interests": ["chess", "Go"], "for": None, "introduce": None, "on": "2026-03-01", "given_to": [],
+         "lapses_on": "2026-08-28"},
         {"id": 2, "kind": "introduction", "title": "Meet Omar", "url": None, "interests": [], "for": 1,
-         "introduce": 2, "on": "2026-03-02", "given_to": []},
+         "introduce": 2, "on": "2026-03-02", "given_to": [], "lapses_on": None},
     ]
     text = run("offer", "list").stdout
     assert "chess, Go" in text and "Ada Lovelace -> Omar Haddad" in text

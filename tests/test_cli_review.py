@@ -75,7 +75,8 @@ def report(run, *args) -> dict:
 
 def week(start, end, touches, outbound, inbound, answered=0, waiting=0, offers_given=0) -> dict:
     return {"start": start, "end": end, "touches": touches, "outbound": outbound, "inbound": inbound,
-            "answered": answered, "waiting": waiting, "offers_given": offers_given}
+            "answered": answered, "waiting": waiting, "offers_given": offers_given,
+            "expecting_answer": outbound}  # this story has no thank-you, connect or congratulation
 
 
 def test_review_numbers_match_the_hand_count(story):
@@ -92,14 +93,16 @@ def test_review_numbers_match_the_hand_count(story):
         week("2026-04-20", "2026-04-26", 3, 1, 2, waiting=1),
     ]
     assert shown["touches"] == {"total": 15, "outbound": 8, "inbound": 7}
-    assert shown["replies"] == {"window_days": 30, "outbound": 8, "answered": 4, "unanswered": 3, "waiting": 1}
+    assert shown["replies"] == {"window_days": 30, "outbound": 8, "expecting_answer": 8, "answered": 4,
+                                "unanswered": 3, "waiting": 1}
     assert shown["offers_given"] == {
         "count": 1, "touches": [{"touch": 9, "on": "2026-03-20", "contact": 2, "offer": 1}]}
-    assert shown["keep_warm"] == {
+    assert {name: {k: v for k, v in value.items() if k != "contacts"} for name, value in shown["keep_warm"].items()} == {
         "warm": {"count": 3, "ids": [1, 2, 8]},
         "cooling": {"count": 1, "ids": [6]},
         "cold": {"count": 2, "ids": [3, 7]},
     }
+    assert all(sorted(c["id"] for c in v["contacts"]) == v["ids"] for v in shown["keep_warm"].values())
     assert {stage: v["ids"] for stage, v in shown["applications"].items()} == {
         "applied": [], "interviewing": [2, 3], "offer": [], "hired": [], "rejected": [1], "withdrawn": [],
         "closed": [],
@@ -113,12 +116,17 @@ def test_review_ignores_everything_after_on(story):
         week("2026-03-02", "2026-03-08", 5, 2, 3, answered=1, waiting=1),  # Dan's 5 Mar: 10 days, still open
         week("2026-03-09", "2026-03-15", 3, 2, 1, answered=1),
     ]
-    assert shown["replies"] == {"window_days": 30, "outbound": 4, "answered": 2, "unanswered": 1, "waiting": 1}
+    assert shown["replies"] == {"window_days": 30, "outbound": 4, "expecting_answer": 4, "answered": 2,
+                                "unanswered": 1, "waiting": 1}
     assert shown["offers_given"] == {"count": 0, "touches": []}
     assert {k: v["ids"] for k, v in shown["keep_warm"].items()} == {
         "warm": [1, 2], "cooling": [6], "cold": [3, 7, 8]}  # Hana: not touched yet
     assert shown["applications"]["interviewing"]["ids"] == [1]  # rejected on the 16th: not known yet
     assert sum(v["count"] for v in shown["applications"].values()) == 1
+
+
+WARMTH_NAMES = [("warm", "Ada Lovelace, Björn Lindqvist, Hana Kim"), ("cooling", "Finn Berg"),
+                ("cold", "Cleo Park, Gus Rossi")]
 
 
 def test_review_text_has_the_sparkline_and_the_counts(story):
@@ -127,9 +135,11 @@ def test_review_text_has_the_sparkline_and_the_counts(story):
         "Review of 8 weeks: 2026-03-02 .. 2026-04-26 (each week ends on a Sunday)\n"
         "\n"
         "  touches       █▅▂▂▁▄▁▅  5 3 1 1 0 2 0 3 per week; 8 out, 7 in\n"
-        "  replies       4 of 8 outbound touches answered; 1 still waiting, 3 unanswered (30-day window)\n"
+        "  replies       4 of 8 touches expecting an answer answered; 1 still waiting, 3 unanswered (30-day window)\n"
         "  offers given  1\n"
         "  keep-warm     3 warm, 1 cooling, 2 cold\n"
+        + "".join(f"    {name:<9} {names}\n" for name, names in WARMTH_NAMES)
+        +
         "  applications  2 interviewing, 1 rejected\n"
     )
 
@@ -137,7 +147,7 @@ def test_review_text_has_the_sparkline_and_the_counts(story):
 def test_review_of_an_empty_database(run):
     shown = report(run, "--on", "2026-03-01", "--weeks", "1")
     assert shown["weeks"] == [week("2026-02-23", "2026-03-01", 0, 0, 0)]
-    assert shown["replies"]["outbound"] == 0 and shown["keep_warm"]["cold"] == {"count": 0, "ids": []}
+    assert shown["replies"]["outbound"] == 0 and shown["keep_warm"]["cold"] == {"count": 0, "ids": [], "contacts": []}
     text = ok(run("review", "--on", "2026-03-01", "--weeks", "1")).stdout
     assert text.startswith("Review of 1 week: 2026-02-23 .. 2026-03-01 (each week ends on a Sunday)\n")
     assert "  touches       ▁  0 per week; 0 out, 0 in\n" in text and text.endswith("  applications  none\n")
@@ -239,3 +249,12 @@ def test_review_sql_equals_the_plain_rules(bare_db, raw, weeks):
     assert [[w["touches"], w["outbound"], w["inbound"], w["answered"], w["waiting"]] for w in shown["weeks"]] == (
         plain_review(touches, AS_OF, weeks))
     assert format_review(shown).count("\n") >= 5
+
+
+def test_thank_yous_and_connects_expect_no_answer(run):
+    ok(run("add", "Ann Lee", "--role", "recruiter", "--on", "2026-03-01"))
+    ok(run("log", "ann", "thank-you", "--on", "2026-03-02"))
+    ok(run("log", "ann", "connect", "--on", "2026-03-03"))
+    ok(run("log", "ann", "status-check", "--on", "2026-03-04"))
+    replies = report(run, "--on", "2026-04-26")["replies"]
+    assert replies["outbound"] == 3 and replies["expecting_answer"] == 1 and replies["unanswered"] == 1

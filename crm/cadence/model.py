@@ -38,6 +38,7 @@ class Touch:
     direction: str  # "out": you reached out; "in": they reached you
     offer_id: int | None = None
     application_id: int | None = None
+    declined: bool = False  # an inbound "no, thank you" (`crm log B message --inbound --declined`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,7 @@ class Contact:
     paused: bool = False
     interests: frozenset[str] = frozenset()
     touches: TouchSummary = NO_TOUCHES
+    keep_warm_since: date | None = None  # the day it last entered keep-warm (role set later, resumed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +95,15 @@ class Round:
 
 
 @dataclass(frozen=True, slots=True)
+class Timeline:
+    """A timeline they stated: on `stated_on`, "we will reply by `reply_by`" (rule 2)."""
+
+    id: int
+    stated_on: date
+    reply_by: date
+
+
+@dataclass(frozen=True, slots=True)
 class Application:
     id: int
     org: str
@@ -102,6 +113,7 @@ class Application:
     outcome: str | None = None  # offer | hired | rejected | withdrawn | closed
     outcome_on: date | None = None
     rounds: tuple[Round, ...] = ()
+    timelines: tuple[Timeline, ...] = ()  # every timeline stated, by (stated_on, id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +142,10 @@ class Snapshot:
     applications: tuple[Application, ...] = ()
     offers: tuple[Offer, ...] = ()
     touches: tuple[Touch, ...] = ()
+    # The touches the introduction rule reads: of the two people of each introduction offer
+    # (`--for A --introduce B`), the inbound ones and the outbound intro-consent and
+    # introduction touches.
+    intro_touches: tuple[Touch, ...] = ()
 
 
 # ---- the output -----------------------------------------------------------------------------
@@ -144,6 +160,10 @@ class Suggestion:
     reason: str
     offer: Offer | None = None
     application: Application | None = None
+    # Your employer (an application you were hired by) when it is also the contact's
+    # organisation: they are a colleague now, so nothing says "at <org>" as if it were theirs.
+    employer: str | None = None
+    partner: Contact | None = None  # introductions: the other person (A for B's consent, each for the other)
 
     @property
     def key(self) -> tuple[int, str, int | None, int | None]:
@@ -235,7 +255,11 @@ def from_log(
       before it happens, and rule 0 reads tomorrow's rounds), offers dated by `horizon`;
       applications, whatever their date;
     - the touches rule 2 reads, as of `as_of`: the inbound touches and status checks of people
-      on applications still open on `as_of`, and those linked to such an application.
+      on applications still open on `as_of`, and those linked to such an application;
+    - timelines stated by `horizon`, on their application, by (stated_on, id);
+    - the touches rule 11 reads, as of `as_of` (`intro_touches`): of the two people of each
+      introduction offer, the inbound ones and the outbound intro-consent and introduction ones;
+      those two people are kept whatever their role.
     """
     horizon = max(horizon or as_of, as_of)
     rounds_until = horizon + timedelta(days=settings.PREPARE_DAYS_BEFORE)
@@ -245,9 +269,14 @@ def from_log(
         cid for a in applications for r in a.rounds for cid in r.interviewer_ids
     }
     congratulated = {o.for_contact_id for o in offers if o.kind == "congratulation"}
-    involved = on_application | {o.for_contact_id for o in offers}
+    introduced = introduction_people(offers)
+    involved = on_application | {o.for_contact_id for o in offers} | introduced
     applications = tuple(
-        replace(a, rounds=tuple(sorted((r for r in a.rounds if r.on <= rounds_until), key=_round_order)))
+        replace(
+            a,
+            rounds=tuple(sorted((r for r in a.rounds if r.on <= rounds_until), key=_round_order)),
+            timelines=tuple(sorted((t for t in a.timelines if t.stated_on <= horizon), key=_timeline_order)),
+        )
         for a in applications
     )
     log = [t for t in touches if t.on <= as_of and t.kind not in settings.NOT_A_TOUCH_KINDS]
@@ -283,7 +312,30 @@ def from_log(
             ),
             key=touch_order,
         )),
+        intro_touches=tuple(sorted(
+            (
+                t for t in log
+                if t.contact_id in introduced and (t.direction == "in" or t.kind in INTRO_KINDS)
+            ),
+            key=touch_order,
+        )),
     )
+
+
+INTRO_KINDS = frozenset({"intro-consent", "introduction"})
+
+
+def is_introduction(offer: Offer) -> bool:
+    """An introduction of two people you know (`--for A --introduce B`): rule 11, not a value offer."""
+    return offer.kind == "introduction" and offer.for_contact_id is not None and offer.introduce_id is not None
+
+
+def introduction_people(offers: Iterable[Offer]) -> set[int]:
+    people: set[int] = set()
+    for offer in offers:
+        if is_introduction(offer):
+            people.update((offer.for_contact_id, offer.introduce_id))
+    return people
 
 
 def is_open(application: Application, as_of: date) -> bool:
@@ -303,5 +355,10 @@ def _round_order(round_: Round) -> tuple:
     return (round_.on, round_.number, round_.id)
 
 
+def _timeline_order(timeline: Timeline) -> tuple:
+    return (timeline.stated_on, timeline.id)
+
+
 def touch_order(touch: Touch) -> tuple:
-    return (touch.contact_id, touch.on, touch.kind, touch.direction, touch.offer_id or 0, touch.application_id or 0)
+    return (touch.contact_id, touch.on, touch.kind, touch.direction, touch.offer_id or 0, touch.application_id or 0,
+            touch.declined)

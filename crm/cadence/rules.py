@@ -14,7 +14,19 @@ from typing import Iterator
 from crm.cadence import settings
 from crm.dates import day_and_month
 from crm.text import and_list
-from crm.cadence.model import ONE_DAY, Application, Contact, Offer, Round, Snapshot, Suggestion, Touch, is_open
+from crm.cadence.model import (
+    ONE_DAY,
+    Application,
+    Contact,
+    Offer,
+    Round,
+    Snapshot,
+    Suggestion,
+    Timeline,
+    Touch,
+    is_introduction,
+    is_open,
+)
 
 _NEEDY_GAP = timedelta(days=settings.MIN_DAYS_BETWEEN_OUTBOUND)
 
@@ -31,7 +43,8 @@ class World:
         for application in snapshot.applications:
             rounds = sorted((r for r in application.rounds if r.on <= today), key=lambda r: (r.on, r.number, r.id))
             self.applications.append((application, rounds, not is_open(application, today)))
-        self.offers: list[Offer] = [o for o in snapshot.offers if o.on <= today]
+        # Rule 12: a lapsed offer is as good as gone.
+        self.offers: list[Offer] = [o for o in snapshot.offers if o.on <= today and not lapsed(o, today)]
         self.touches_by_contact: dict[int, list[Touch]] = defaultdict(list)
         self.touches_by_application: dict[int, list[Touch]] = defaultdict(list)
         for touch in snapshot.touches:
@@ -41,6 +54,16 @@ class World:
                     self.touches_by_application[touch.application_id].append(touch)
         self._offers_by_interest: dict[str, list[Offer]] | None = None
         self._offers_for_contact: dict[int, list[Offer]] | None = None
+        self.intro_touches: dict[int, list[Touch]] = defaultdict(list)
+        for touch in snapshot.intro_touches:
+            if touch.on <= today and touch.kind not in settings.NOT_A_TOUCH_KINDS:
+                self.intro_touches[touch.contact_id].append(touch)
+        # The organisations you were hired by (as of today): their people are your colleagues.
+        self.employers: dict[str, str] = {
+            application.org.casefold(): application.org
+            for application, _rounds, decided in self.applications
+            if decided and application.outcome == "hired"
+        }
 
     def active(self, contact_id: int | None) -> Contact | None:
         """The contact, if it exists on `today` and is neither paused nor snoozed (rule 7)."""
@@ -52,8 +75,27 @@ class World:
         return contact
 
     def make(self, contact: Contact, action: str, due: date, reason: str,
-             offer: Offer | None = None, application: Application | None = None) -> Suggestion:
-        return Suggestion(contact, action, due, (self.today - due).days, reason, offer, application)
+             offer: Offer | None = None, application: Application | None = None,
+             employer: str | None = None, partner: Contact | None = None) -> Suggestion:
+        return Suggestion(contact, action, due, (self.today - due).days, reason, offer, application, employer,
+                          partner)
+
+    def employer_of(self, contact: Contact) -> str | None:
+        """Your employer, when the contact works there too (after `crm outcome ORG hired`)."""
+        return self.employers.get(contact.org.casefold()) if contact.org else None
+
+    def open_applications(self) -> list[tuple[Application, list[Round]]]:
+        """Applications with no outcome known today."""
+        return [(a, rounds) for a, rounds, decided in self.applications if not decided]
+
+    def contact_for(self, application: Application, rounds: list[Round]) -> int | None:
+        """Whom to write about an application: its recruiter, else the first interviewer of the
+        latest round (rule 2's choice, shared by the offer stage)."""
+        if application.recruiter_id is not None and application.recruiter_id in self.contacts:
+            return application.recruiter_id
+        if not rounds:
+            return None
+        return next((cid for cid in rounds[-1].interviewer_ids if cid in self.contacts), None)
 
     # ---- offers ----
 
@@ -92,8 +134,8 @@ class World:
         self._offers_by_interest = defaultdict(list)
         self._offers_for_contact = defaultdict(list)
         for offer in self.offers:
-            if offer.kind not in settings.VALUE_OFFER_KINDS:
-                continue
+            if offer.kind not in settings.VALUE_OFFER_KINDS or is_introduction(offer):
+                continue  # an introduction of two people waits for consent (rule 11)
             if offer.for_contact_id is not None:
                 self._offers_for_contact[offer.for_contact_id].append(offer)
             else:
@@ -103,19 +145,38 @@ class World:
 
 def not_needy(contact: Contact, action: str, due: date) -> date:
     """Rule 6: a suggestion that is not an answer to an event waits until the last outbound
-    touch is MIN_DAYS_BETWEEN_OUTBOUND days old. Returns the day it may be suggested."""
+    touch is MIN_DAYS_BETWEEN_OUTBOUND days old; then rule 13 moves it off a weekend. Returns
+    the day it may be suggested."""
     last_outbound_on = contact.touches.last_outbound_on
-    if action in settings.EVENT_ACTIONS or last_outbound_on is None:
+    if action not in settings.EVENT_ACTIONS and last_outbound_on is not None:
+        due = max(due, last_outbound_on + _NEEDY_GAP)
+    return working_day(action, due)
+
+
+def working_day(action: str, due: date) -> date:
+    """Rule 13: a status check, check-in, value offer or consent question due on a day off
+    (not in WORKING_DAYS) is suggested on the next working day."""
+    if action not in settings.WORKING_DAY_ACTIONS or not settings.WORKING_DAYS:
         return due
-    return max(due, last_outbound_on + _NEEDY_GAP)
+    while due.weekday() not in settings.WORKING_DAYS:
+        due += ONE_DAY
+    return due
+
+
+def lapsed(offer: Offer, today: date) -> bool:
+    """Rule 12: a congratulation or an article goes stale OFFER_LAPSE_DAYS after its date."""
+    days = settings.OFFER_LAPSE_DAYS.get(offer.kind)
+    return days is not None and today >= offer.on + timedelta(days=days)
 
 
 def candidates(world: World) -> Iterator[Suggestion]:
     yield from prepare(world)
     yield from thank_you(world)
     yield from feedback_request(world)
+    yield from offer_stage(world)
     yield from status_check(world)
     yield from connect(world)
+    yield from introductions(world)
     yield from congratulate(world)
     yield from keep_warm(world)
 
@@ -196,15 +257,13 @@ def feedback_request(world: World) -> Iterator[Suggestion]:
 
 def status_check(world: World) -> Iterator[Suggestion]:
     today = world.today
+    if world.employers:
+        return  # hired: the other processes get a withdrawal note, not a status check (rule 14)
     for application, rounds, decided in world.applications:
         if decided or not rounds:
             continue
         latest = rounds[-1]
-        if application.recruiter_id is not None and application.recruiter_id in world.contacts:
-            target_id = application.recruiter_id
-        else:
-            target_id = next((cid for cid in latest.interviewer_ids if cid in world.contacts), None)
-        target = world.active(target_id)
+        target = world.active(world.contact_for(application, rounds))
         if target is None:
             continue
         history = application_touches(world, application, rounds)
@@ -232,31 +291,39 @@ def status_check(world: World) -> Iterator[Suggestion]:
                 " ask where things stand."
             )
         else:
-            timeline = timeline_of(application, latest)
-            if timeline is not None:
-                due = timeline + ONE_DAY
+            due = latest.on + timedelta(days=settings.STATUS_CHECK_NO_TIMELINE_DAYS)
+            reason = (
+                f"Interviewed for {position} at {org} on {day(latest.on, today)} with no timeline given;"
+                " ask where things stand."
+            )
+        # The latest timeline they stated governs: never a status check before it has passed.
+        # With nothing heard since the round, it replaces the 10 days; otherwise it only delays.
+        timeline = latest_timeline(application, rounds, today)
+        if timeline is not None:
+            after = timeline.reply_by + ONE_DAY
+            if after > due or not (checks or last_reply_on is not None):
+                stated = f" on {day(timeline.stated_on, today)}" if timeline.stated_on > latest.on else ""
                 reason = (
-                    f"{org} said they would reply about {position} by {day(timeline, today)};"
+                    f"{org} said{stated} they would reply about {position} by {day(timeline.reply_by, today)};"
                     " nothing since: ask where things stand."
                 )
-            else:
-                due = latest.on + timedelta(days=settings.STATUS_CHECK_NO_TIMELINE_DAYS)
-                reason = (
-                    f"Interviewed for {position} at {org} on {day(latest.on, today)} with no timeline given;"
-                    " ask where things stand."
-                )
+                due = after
         due = not_needy(target, "status-check", due)
         if due <= today:
             yield world.make(target, "status-check", due, reason, application=application)
 
 
-def timeline_of(application: Application, latest: Round) -> date | None:
-    """The reply-by date that applies after the latest round: the round's own, else the
-    application's if it is not older than the round."""
-    if latest.reply_by is not None:
-        return latest.reply_by
-    if application.reply_by is not None and application.reply_by >= latest.on:
-        return application.reply_by
+def latest_timeline(application: Application, rounds: list[Round], today: date) -> Timeline | None:
+    """The latest timeline they stated by `today`: the newest by the day it was stated, from the
+    application's timelines (`crm log ... --reply-by`, `crm interview --reply-by`) and its rounds'
+    reply-by dates (stated on the round's day); with neither, the application's own reply-by if
+    it is not older than the latest round (applications recorded before timelines were kept)."""
+    stated = [(t.stated_on, 1, t.id, t) for t in application.timelines if t.stated_on <= today]
+    stated += [(r.on, 0, r.id, Timeline(0, r.on, r.reply_by)) for r in rounds if r.reply_by is not None]
+    if stated:
+        return max(stated, key=lambda item: item[:3])[3]
+    if rounds and application.reply_by is not None and application.reply_by >= rounds[-1].on:
+        return Timeline(0, rounds[-1].on, application.reply_by)
     return None
 
 
@@ -366,13 +433,17 @@ def keep_warm(world: World) -> Iterator[Suggestion]:
             continue
         touches = contact.touches
         doubled = False
-        if touches.last_touch_on is None:
-            due = contact.created_on + timedelta(days=first_offset(contact.id, interval))
-        else:
+        due = None
+        if touches.last_touch_on is not None:
             if touches.keep_warm_unanswered:
                 interval *= factor
                 doubled = True
             due = touches.last_touch_on + timedelta(days=interval)
+        # Rule 10: entering keep-warm (added, a role set later, resumed, a snooze ended) with a
+        # due date before that day spreads it over the first interval from that day: no wall.
+        entered = entered_keep_warm(contact, today)
+        if due is None or due < entered:
+            due = entered + timedelta(days=first_offset(contact.id, keep_warm_interval(contact)))
         due = not_needy(contact, "check-in", due)
         if due > today or world.active(contact.id) is None:
             continue
@@ -382,13 +453,133 @@ def keep_warm(world: World) -> Iterator[Suggestion]:
             since = f"Last in touch on {day(touches.last_touch_on, today)}"
             if doubled:
                 since += f"; your last {settings.UNANSWERED_KEEP_WARM} notes went unanswered, so this waited longer"
+        employer = world.employer_of(contact)
+        if employer is not None:
+            since += "; a colleague now"
         fit = world.value_offer_for(contact)
         if fit is None:
-            yield world.make(contact, "check-in", due, f"{since}; check in.")
+            yield world.make(contact, "check-in", due, f"{since}; check in.", employer=employer)
         else:
             offer, shared = fit
             because = f" (you share an interest in {listing(shared)})" if shared else " (you noted it for them)"
-            yield world.make(contact, "value-offer", due, f"{since}; share \u201c{offer.title}\u201d{because}.", offer=offer)
+            yield world.make(contact, "value-offer", due, f"{since}; share \u201c{offer.title}\u201d{because}.",
+                             offer=offer, employer=employer)
+
+
+def entered_keep_warm(contact: Contact, today: date) -> date:
+    """The day the contact last entered keep-warm as of `today`: added, `keep_warm_since` (a
+    role set later, resumed), or the end of a snooze that is over."""
+    entered = contact.created_on
+    if contact.keep_warm_since is not None:
+        entered = max(entered, contact.keep_warm_since)
+    if contact.snoozed_until is not None and contact.snoozed_until <= today:
+        entered = max(entered, contact.snoozed_until)
+    return entered
+
+
+# ---- rule 14: the offer stage --------------------------------------------------------------
+
+
+def offer_stage(world: World) -> Iterator[Suggestion]:
+    """An offer in hand: a courtesy note to the other open processes, once. Hired: a thank-you to
+    everyone on that application and a withdrawal note to each other open process. Withdrawn:
+    a polite close to its recruiter. Each is done by any outbound touch to them from its day."""
+    today = world.today
+    open_ones = world.open_applications()
+
+    def pending(contact_id: int | None, since: date) -> Contact | None:
+        contact = world.active(contact_id)
+        if contact is None:
+            return None
+        last = contact.touches.last_outbound_on
+        return contact if last is None or last < since else None
+
+    for application, rounds, decided in world.applications:
+        if not decided or application.outcome_on is None:
+            continue
+        on, org, position = application.outcome_on, application.org, application.position
+        if application.outcome == "offer":
+            for other, other_rounds in open_ones:
+                target = pending(world.contact_for(other, other_rounds), on)
+                if target is not None:
+                    reason = (
+                        f"You have an offer from {org} ({day(on, today)}); tell {other.org} and ask whether they"
+                        f" can share where things stand on {other.position}."
+                    )
+                    yield world.make(target, "courtesy-note", on, reason, application=other)
+        elif application.outcome == "hired":
+            people = [application.recruiter_id] + [cid for r in rounds for cid in r.interviewer_ids]
+            for contact_id in dict.fromkeys(cid for cid in people if cid is not None):
+                target = pending(contact_id, on)
+                if target is not None:
+                    reason = f"You accepted the {position} offer at {org} on {day(on, today)}; thank them for their part."
+                    yield world.make(target, "thank-you", on, reason, application=application)
+            for other, other_rounds in open_ones:
+                target = pending(world.contact_for(other, other_rounds), on)
+                if target is not None:
+                    reason = (
+                        f"You accepted an offer from {org} on {day(on, today)}; withdraw politely from"
+                        f" {other.position} at {other.org} and thank them."
+                    )
+                    yield world.make(target, "withdrawal", on, reason, application=other)
+        elif application.outcome == "withdrawn":
+            target = pending(world.contact_for(application, rounds), on)
+            if target is not None:
+                reason = f"You withdrew from {position} at {org} on {day(on, today)}; close politely and thank them."
+                yield world.make(target, "withdrawal", on, reason, application=application)
+
+
+# ---- rule 11: introductions, with consent ----------------------------------------------------
+
+
+def introductions(world: World) -> Iterator[Suggestion]:
+    """`crm offer add introduction ... --for A --introduce B`: first ask B (intro-consent), then,
+    once B's reply is logged, introduce them to each other (introduction, to both). Never if B
+    declined (an inbound touch logged with --declined, unlinked or linked to this offer)."""
+    today = world.today
+    for offer in world.offers:
+        if not is_introduction(offer):
+            continue
+        a, b = world.contacts.get(offer.for_contact_id), world.contacts.get(offer.introduce_id)
+        if a is None or b is None:
+            continue
+        log = [t for t in world.intro_touches.get(b.id, ()) if t.on >= offer.on and t.offer_id in (None, offer.id)]
+        if any(t.direction == "in" and t.declined for t in log):
+            continue
+        asked = [t.on for t in log if t.direction == "out" and t.kind == "intro-consent"]
+        if not asked:
+            target = world.active(b.id)
+            if target is None:
+                continue
+            due = not_needy(target, "intro-consent", offer.on)
+            if due <= today:
+                reason = (
+                    f"You could introduce {b.name} to {a.name} (\u201c{offer.title}\u201d);"
+                    f" ask {b.name} first whether they would like that."
+                )
+                yield world.make(target, "intro-consent", due, reason, offer=offer, partner=a)
+            continue
+        replies = [t.on for t in log if t.direction == "in" and t.on >= min(asked)]
+        if not replies:
+            continue  # waiting for B's answer
+        yes_on = min(replies)
+        for person, other in ((a, b), (b, a)):
+            target = world.active(person.id)
+            if target is None:
+                continue
+            done = any(
+                t.direction == "out" and t.kind == "introduction" and t.on >= yes_on
+                and t.offer_id in (None, offer.id)
+                for t in world.intro_touches.get(person.id, ())
+            )
+            if done:
+                continue
+            reason = (
+                f"{b.name} said yes on {day(yes_on, today)}; introduce {a.name} and {b.name}"
+                f" (\u201c{offer.title}\u201d)."
+            )
+            yield world.make(target, "introduction", not_needy(target, "introduction", yes_on), reason, offer=offer,
+                             partner=other)
 
 
 # ---- words -------------------------------------------------------------------------------

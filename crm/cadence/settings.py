@@ -11,18 +11,32 @@ ACTIONS: tuple[str, ...] = (
     "prepare",
     "thank-you",
     "feedback-request",
+    "courtesy-note",
+    "withdrawal",
     "status-check",
     "connect",
+    "introduction",
+    "intro-consent",
     "congratulate",
     "value-offer",
     "check-in",
 )
 
-# Answers to an event: not held back by the "never needy" rule (rule 6).
-EVENT_ACTIONS: frozenset[str] = frozenset({"prepare", "thank-you", "feedback-request", "connect"})
+# Answers to an event: not held back by the "never needy" rule (rule 6). An introduction
+# answers the yes of the person introduced.
+EVENT_ACTIONS: frozenset[str] = frozenset(
+    {"prepare", "thank-you", "feedback-request", "connect", "courtesy-note", "withdrawal", "introduction"}
+)
 
 # Actions with a message template (`crm draft`); `prepare` is for you, its "draft" is `crm brief`.
 DRAFT_ACTIONS: tuple[str, ...] = tuple(action for action in ACTIONS if action != "prepare")
+
+# ---- business days ---------------------------------------------------------------------------
+
+# Weekdays (Monday = 0) on which the actions below may fall due; one due on another day is
+# suggested on the next working day. Thank-yous and the other answers to events stay same-day.
+WORKING_DAYS: frozenset[int] = frozenset({0, 1, 2, 3, 4})
+WORKING_DAY_ACTIONS: frozenset[str] = frozenset({"status-check", "check-in", "value-offer", "intro-consent"})
 
 # ---- keep-warm (rule 5) -------------------------------------------------------------------
 
@@ -46,6 +60,10 @@ UNANSWERED_INTERVAL_FACTOR = 2
 
 # Offer kinds that can be a value-offer. Congratulations are for one person (rule 4).
 VALUE_OFFER_KINDS: frozenset[str] = frozenset({"article", "introduction", "event", "resource"})
+
+# Offers go stale: an offer of these kinds is suggested no more from this many days after its
+# date (rule 12). The others (event, resource, introduction) do not lapse.
+OFFER_LAPSE_DAYS: dict[str, int] = {"congratulation": 30, "article": 180}
 
 # ---- never needy (rule 6) ------------------------------------------------------------------
 
@@ -75,6 +93,11 @@ CONNECT_WINDOW_DAYS = 14
 NOT_A_TOUCH_KINDS: frozenset[str] = frozenset({"note"})
 # The same, as an SQL list for `kind NOT IN (...)` (the kinds are our own literals, never user text).
 NOT_A_TOUCH_SQL = ", ".join(f"'{kind}'" for kind in sorted(NOT_A_TOUCH_KINDS)) or "''"
+
+# Outbound kinds that expect no answer: the weekly review counts them neither answered nor
+# unanswered (docs/drafts-and-review.md).
+NO_ANSWER_EXPECTED_KINDS: frozenset[str] = frozenset({"thank-you", "connect", "congratulate", "withdrawal"})
+NO_ANSWER_EXPECTED_SQL = ", ".join(f"'{kind}'" for kind in sorted(NO_ANSWER_EXPECTED_KINDS)) or "''"
 
 # ---- output ----------------------------------------------------------------------------------
 

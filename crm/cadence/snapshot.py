@@ -18,6 +18,7 @@ from datetime import date, timedelta
 
 from crm.cadence import settings
 from crm.cadence.engine import NO_TOUCHES, Application, Contact, Offer, Round, Snapshot, Touch, TouchSummary, touch_order
+from crm.cadence.model import INTRO_KINDS, Timeline
 from crm.store.models import database
 
 _NOT_A_TOUCH = settings.NOT_A_TOUCH_SQL
@@ -31,11 +32,24 @@ around_application(id) AS MATERIALIZED (
     SELECT id FROM application WHERE recruiter_id = :around
     UNION SELECT r.application_id FROM interview_round r JOIN round_interviewer ri ON ri.round_id = r.id
     WHERE ri.contact_id = :around
+    UNION SELECT id FROM application WHERE outcome IN ('offer', 'hired')  -- conversation: rule 14 reads them all
 ), around(id) AS MATERIALIZED (
     SELECT :around
+    UNION SELECT introduce_id FROM offer WHERE for_contact_id = :around AND kind = 'introduction'
+        AND introduce_id IS NOT NULL  -- conversation: rule 11 reads both people of an introduction
+    UNION SELECT for_contact_id FROM offer WHERE introduce_id = :around AND kind = 'introduction'
+        AND for_contact_id IS NOT NULL
     UNION SELECT recruiter_id FROM application WHERE id IN around_application AND recruiter_id IS NOT NULL
     UNION SELECT ri.contact_id FROM round_interviewer ri JOIN interview_round r ON r.id = ri.round_id
     WHERE r.application_id IN around_application
+)"""
+
+# conversation (m011): the two people of each introduction offer (rule 11), kept whatever their role.
+_INTRODUCED_CTE = """introduced(id) AS MATERIALIZED (
+    SELECT for_contact_id FROM offer WHERE kind = 'introduction' AND for_contact_id IS NOT NULL
+        AND introduce_id IS NOT NULL AND "on" <= :horizon
+    UNION SELECT introduce_id FROM offer WHERE kind = 'introduction' AND for_contact_id IS NOT NULL
+        AND introduce_id IS NOT NULL AND "on" <= :horizon
 )"""
 
 # Contacts that could ever get a suggestion, with their summaries. Each "last ..." subquery
@@ -47,7 +61,7 @@ WITH on_application(id) AS MATERIALIZED (
     UNION SELECT contact_id FROM round_interviewer
 ), congratulated(id) AS MATERIALIZED (
     SELECT for_contact_id FROM offer WHERE kind = 'congratulation' AND for_contact_id IS NOT NULL AND "on" <= :horizon
-){{around_ctes}}
+), {_INTRODUCED_CTE}{{around_ctes}}
 SELECT c.id, c.display_name, o.name, c.role, substr(c.created_at, 1, 10), c.cadence_days, c.snoozed_until, c.paused,
     (SELECT substr(t."on", 1, 10) FROM touchpoint t WHERE t.contact_id = c.id AND t."on" < :next
         AND t.direction = 'out' AND t.kind NOT IN ({_NOT_A_TOUCH}) ORDER BY t."on" DESC LIMIT 1),
@@ -61,11 +75,13 @@ SELECT c.id, c.display_name, o.name, c.role, substr(c.created_at, 1, 10), c.cade
             AND t.direction = 'out' AND t.kind = 'congratulate' ORDER BY t."on" DESC LIMIT 1) END,
     CASE WHEN c.id IN on_application THEN
         EXISTS (SELECT 1 FROM touchpoint t WHERE t.contact_id = c.id AND t."on" < :next AND t.kind = 'connect')
-        ELSE 0 END
+        ELSE 0 END,
+    c.keep_warm_since
 FROM contact c LEFT JOIN organisation o ON o.id = c.organisation_id
 WHERE {{around_contact}} c.created_at < :horizon_next
   AND (c.role != 'other' OR c.cadence_days IS NOT NULL OR c.id IN on_application
-       OR c.id IN (SELECT for_contact_id FROM offer WHERE for_contact_id IS NOT NULL AND "on" <= :horizon))
+       OR c.id IN (SELECT for_contact_id FROM offer WHERE for_contact_id IS NOT NULL AND "on" <= :horizon)
+       OR c.id IN introduced)
 ORDER BY c.id
 """
 
@@ -121,15 +137,29 @@ WITH{around_ctes} open_application(id) AS MATERIALIZED (
     WHERE r.application_id IN open_application AND r."on" < :rounds_next
 )"""
 _PEOPLE_LOG = f"""{{open_applications}}
-SELECT contact_id, substr("on", 1, 10), kind, direction, offer_id, application_id FROM touchpoint
+SELECT contact_id, substr("on", 1, 10), kind, direction, offer_id, application_id, declined FROM touchpoint
 WHERE contact_id IN people AND "on" < :next AND kind NOT IN ({_NOT_A_TOUCH})
   AND (direction = 'in' OR kind = 'status-check')
 """
 _LINKED_LOG = f"""{{open_applications}}
-SELECT t.contact_id, substr(t."on", 1, 10), t.kind, t.direction, t.offer_id, t.application_id
+SELECT t.contact_id, substr(t."on", 1, 10), t.kind, t.direction, t.offer_id, t.application_id, t.declined
 FROM open_application oa CROSS JOIN touchpoint t INDEXED BY touchpoint_application_id ON t.application_id = oa.id
 WHERE t.contact_id NOT IN people AND t."on" < :next AND t.kind NOT IN ({_NOT_A_TOUCH})
   AND (t.direction = 'in' OR t.kind = 'status-check')
+"""
+
+# ---- conversation (m011): timelines and the introduction rule's touches -------------------
+
+_TIMELINES = """
+SELECT id, application_id, stated_on, reply_by FROM timeline WHERE stated_on <= :horizon{and_where}
+"""
+
+_INTRO_KINDS = ", ".join(f"'{kind}'" for kind in sorted(INTRO_KINDS))
+_INTRO_LOG = f"""
+WITH {_INTRODUCED_CTE}
+SELECT contact_id, substr("on", 1, 10), kind, direction, offer_id, application_id, declined FROM touchpoint
+WHERE contact_id IN introduced{{and_where}} AND "on" < :next AND kind NOT IN ({_NOT_A_TOUCH})
+  AND (direction = 'in' OR kind IN ({_INTRO_KINDS}))
 """
 
 
@@ -146,6 +176,8 @@ def _queries(around: bool) -> dict[str, str]:
             "rounds": _ROUNDS.format(and_where=""),
             "people_log": _PEOPLE_LOG.format(open_applications=open_applications),
             "linked_log": _LINKED_LOG.format(open_applications=open_applications),
+            "timelines": _TIMELINES.format(and_where=""),
+            "intro_log": _INTRO_LOG.format(and_where=""),
         }
     open_applications = _OPEN_APPLICATIONS.format(
         around_ctes=_AROUND + ",", and_where=" AND id IN around_application"
@@ -158,6 +190,9 @@ def _queries(around: bool) -> dict[str, str]:
         "rounds": f"WITH {_AROUND.strip()}" + _ROUNDS.format(and_where=" AND application_id IN around_application"),
         "people_log": _PEOPLE_LOG.format(open_applications=open_applications),
         "linked_log": _LINKED_LOG.format(open_applications=open_applications),
+        "timelines": f"WITH {_AROUND.strip()}" + _TIMELINES.format(and_where=" AND application_id IN around_application"),
+        "intro_log": _INTRO_LOG.replace("WITH ", f"WITH {_AROUND.strip()},\n", 1).format(
+            and_where=" AND contact_id IN around"),
     }
 
 
@@ -209,7 +244,7 @@ def _load(as_of: date, horizon: date, around: int | None) -> Snapshot:
     nothing: frozenset = frozenset()
     contacts = []
     for (cid, name, org, role, created_on, cadence_days, snoozed_until, paused, last_out, last_in,
-         first_of_last_keep_warm, last_congratulate, has_connect) in contact_rows:
+         first_of_last_keep_warm, last_congratulate, has_connect, keep_warm_since) in contact_rows:
         last_outbound_on = day[last_out]
         last_inbound_on = day[last_in]
         if last_outbound_on is None or (last_inbound_on is not None and last_inbound_on > last_outbound_on):
@@ -222,7 +257,7 @@ def _load(as_of: date, horizon: date, around: int | None) -> Snapshot:
         ) if last_touch_on is not None else NO_TOUCHES
         contacts.append(Contact(
             cid, name, org, role, day[created_on], cadence_days, day[snoozed_until], bool(paused),
-            frozenset(interests[cid]) if cid in interests else nothing, summary,
+            frozenset(interests[cid]) if cid in interests else nothing, summary, day[keep_warm_since],
         ))
 
     interviewers: dict[int, list[int]] = defaultdict(list)
@@ -231,9 +266,13 @@ def _load(as_of: date, horizon: date, around: int | None) -> Snapshot:
     rounds: dict[int, list[Round]] = defaultdict(list)
     for rid, application_id, number, on, reply_by, at in rows("rounds"):
         rounds[application_id].append(Round(rid, number, day[on], day[reply_by], tuple(interviewers[rid]), at or None))
+    timelines: dict[int, list[Timeline]] = defaultdict(list)
+    for tid, application_id, stated_on, reply_by in rows("timelines"):
+        timelines[application_id].append(Timeline(tid, day[stated_on], day[reply_by]))
     applications = tuple(
         Application(aid, org, position, recruiter_id, day[reply_by], outcome, day[outcome_on],
-                    tuple(sorted(rounds[aid], key=lambda r: (r.on, r.number, r.id))))
+                    tuple(sorted(rounds[aid], key=lambda r: (r.on, r.number, r.id))),
+                    tuple(sorted(timelines[aid], key=lambda t: (t.stated_on, t.id))))
         for aid, org, position, recruiter_id, reply_by, outcome, outcome_on in rows("applications")
     )
 
@@ -246,12 +285,17 @@ def _load(as_of: date, horizon: date, around: int | None) -> Snapshot:
     )
 
     touches = sorted(
-        (Touch(cid, day[on], kind, direction, offer_id, application_id)
+        (Touch(cid, day[on], kind, direction, offer_id, application_id, bool(declined))
          for log in ("people_log", "linked_log")
-         for cid, on, kind, direction, offer_id, application_id in rows(log)),
+         for cid, on, kind, direction, offer_id, application_id, declined in rows(log)),
         key=touch_order,
     )
-    return Snapshot(as_of, tuple(contacts), applications, offers, tuple(touches))
+    intro_touches = sorted(
+        (Touch(cid, day[on], kind, direction, offer_id, application_id, bool(declined))
+         for cid, on, kind, direction, offer_id, application_id, declined in rows("intro_log")),
+        key=touch_order,
+    )
+    return Snapshot(as_of, tuple(contacts), applications, offers, tuple(touches), tuple(intro_touches))
 
 
 class _Days(dict):
@@ -281,6 +325,11 @@ def set_paused(contact_id: int, paused: bool, now: str) -> None:
 def set_cadence(contact_id: int, days: int | None, now: str) -> None:
     """The contact's own keep-warm interval in days (None: back to its role's default)."""
     _update(contact_id, now, cadence_days=days)
+
+
+def set_keep_warm_since(contact_id: int, day: date, now: str) -> None:
+    """The contact (re)enters keep-warm on `day` (resumed): rule 10 spreads a due date older than it."""
+    _update(contact_id, now, keep_warm_since=day)
 
 
 def _update(contact_id: int, now: str, **fields) -> None:

@@ -151,18 +151,19 @@ def pause(app, contact):
 
 @cli.command()
 @click.argument("contact")
+@on_option("The day they come back; a keep-warm touch overdue by then is spread from it [default: today].")
 @pass_db
-def resume(app, contact):
+def resume(app, contact, on):
     """Undo `crm pause` (and any snooze): the contact gets suggestions again.
 
     Example: crm resume "ada lovelace"
     """
-    _set_paused(app, contact, False)
+    _set_paused(app, contact, False, parse_on(app, on))
 
 
-def _set_paused(app, contact: str, paused: bool) -> None:
+def _set_paused(app, contact: str, paused: bool, on=None) -> None:
     from crm.store.contacts import resolve_contact
-    from crm.cadence.snapshot import set_paused, set_snooze
+    from crm.cadence.snapshot import set_keep_warm_since, set_paused, set_snooze
 
     found = resolve_contact(contact)
     set_paused(found.id, paused, app.now_iso)
@@ -170,6 +171,7 @@ def _set_paused(app, contact: str, paused: bool) -> None:
         click.echo(f"Paused {clean(found.display_name)} (#{found.id}): no suggestions until `crm resume`.", err=True)
     else:
         set_snooze(found.id, None, app.now_iso)
+        set_keep_warm_since(found.id, on or app.today, app.now_iso)  # rule 10: no wall after a pause
         click.echo(f"Resumed {clean(found.display_name)} (#{found.id}).", err=True)
 
 
@@ -177,16 +179,16 @@ def _set_paused(app, contact: str, paused: bool) -> None:
 @click.argument("contact")
 @click.argument("days", type=int, required=False)
 @click.option("--clear", is_flag=True, help="Drop the contact's own interval: back to its role's default.")
+@on_option("The day the next suggested touch is looked for from [default: today].")
 @json_option
 @pass_db
-def cadence(app, contact, days, clear, as_json):
+def cadence(app, contact, days, clear, on, as_json):
     """Set how often to keep in touch with a contact, in days (without DAYS: show it).
 
     A contact with its own interval is on keep-warm whatever its role.
 
     Example: crm cadence "ada lovelace" 30
     """
-    from crm.cadence.rules import interval_and_source
     from crm.cadence.snapshot import set_cadence
     from crm.store.contacts import resolve_contact
 
@@ -199,21 +201,34 @@ def cadence(app, contact, days, clear, as_json):
     if days is not None or clear:
         set_cadence(found.id, days, app.now_iso)
         found.cadence_days = days
-    interval, source = interval_and_source(found.role, found.cadence_days)
+    from crm.views.profile import keep_warm_state, next_touch
+
+    state = keep_warm_state(found)
+    interval, source = state["interval_days"], state["source"]
+    upcoming_touch = next_touch(found, parse_on(app, on))
     if as_json:
         echo_json({
             "contact": {"id": found.id, "name": found.display_name},
             "role": found.role,
-            "cadence_days": found.cadence_days,
-            "interval_days": interval,
-            "source": source,
+            **{key: state[key] for key in ("cadence_days", "interval_days", "source", "paused", "snoozed_until")},
+            "next": upcoming_touch,
         })
-    elif source == "own":
-        click.echo(f"{name}: keep in touch every {interval} days (own interval).")
+        return
+    if source == "own":
+        text = f"{name}: keep in touch every {interval} days (own interval)."
     elif source == "role":
-        click.echo(f"{name}: keep in touch every {interval} days ({found.role} default).")
+        text = f"{name}: keep in touch every {interval} days ({found.role} default)."
     else:
-        click.echo(f"{name}: not on keep-warm (role {found.role}); set an interval with `crm cadence CONTACT DAYS`.")
+        text = f"{name}: not on keep-warm (role {found.role}); set an interval with `crm cadence CONTACT DAYS`."
+    click.echo(text)
+    if days is not None or clear:
+        return
+    if state["paused"]:
+        click.echo("  paused: nothing is suggested until `crm resume`.")
+    if state["snoozed_until"]:
+        click.echo(f"  snoozed: nothing is suggested before {state['snoozed_until']}.")
+    if upcoming_touch is not None:
+        click.echo(f"  next: {clean(upcoming_touch['summary'])}")
 
 
 @cli.command()

@@ -7,6 +7,7 @@ import click
 
 from crm.formats.card import ROLES
 from crm.cli.base import cli, echo_json, json_option, on_option, parse_on, pass_db
+from crm.errors import InvalidInput
 from crm.render import clean, table
 
 
@@ -112,20 +113,57 @@ def show(app, contact, on, as_json):
 
 
 @cli.command()
-@click.argument("contact")
-@click.option("--name", metavar="NAME", help="New display name.")
+@click.argument("contacts", metavar="CONTACT...", nargs=-1, required=True)
+@click.option("--name", metavar="NAME", help="New display name (one contact only).")
 @contact_options
+@on_option("The day a role set here puts them on keep-warm (rule 10 spreads from it) [default: today].")
 @pass_db
-def edit(app, contact, name, emails, phones, org, title, role, interests, urls, note):
-    """Change a contact: set fields, add emails, phones, URLs and interests.
+def edit(app, contacts, name, emails, phones, org, title, role, interests, urls, note, on):
+    """Change contacts: set fields, add emails, phones, URLs and interests (the same to each).
 
-    Example: crm edit ada --title "Head of Talent" --email ada@newco.example
+    Several contacts at once set roles in bulk (`crm triage` lists the ones still `other`).
+
+    Example: crm edit ada bjorn 7 --role peer
     """
     from crm.store.contacts import edit_contact, resolve_contact
+    from crm.store.models import database
 
-    found = resolve_contact(contact)
-    edit_contact(found, _changes(name, emails, phones, org, title, role, interests, urls, note), app.now_iso)
-    click.echo(f"Updated {clean(found.display_name)} (#{found.id}).", err=True)
+    if name is not None and len(contacts) > 1:
+        raise InvalidInput("--name renames one contact; give only one CONTACT")
+    found = list({c.id: c for c in (resolve_contact(text) for text in contacts)}.values())
+    with database.atomic():  # all of them or none
+        for each in found:
+            edit_contact(each, _changes(name, emails, phones, org, title, role, interests, urls, note), app.now_iso,
+                         since=parse_on(app, on))
+    for each in found:
+        click.echo(f"Updated {clean(each.display_name)} (#{each.id}).", err=True)
+
+
+@cli.command()
+@click.option("--limit", default=50, show_default=True, metavar="N", type=click.IntRange(min=1),
+              help="Show at most N contacts.")
+@json_option
+@pass_db
+def triage(app, limit, as_json):
+    """List contacts still without a role (`other`), most promising first, to set roles in bulk.
+
+    Most promising: most touches, then the latest, then those with a title and an organisation.
+
+    Example: crm triage --limit 20
+    """
+    from crm.views.triage import triage_rows
+
+    rows = triage_rows(limit)
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        click.echo("Every contact has a role.", err=True)
+        return
+    click.echo(table(["ID", "NAME", "TITLE", "ORG", "TOUCHES", "LAST"],
+                     [[r["id"], r["name"], r["title"] or "", r["org"] or "", r["touches"], r["last_touch"] or ""]
+                      for r in rows]))
+    click.echo(f"\nSet roles with: crm edit {' '.join(str(r['id']) for r in rows[:3])} --role peer", err=True)
 
 
 @cli.command()

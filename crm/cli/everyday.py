@@ -14,7 +14,8 @@ from crm.render import clean, table
 
 # Kept here as a literal (not imported) so `crm --help` never imports the library modules;
 # tests/test_drafts.py holds it equal to crm.cadence.settings.ACTIONS.
-DRAFT_ACTIONS = ("thank-you", "feedback-request", "status-check", "connect", "congratulate", "value-offer", "check-in")
+DRAFT_ACTIONS = ("thank-you", "feedback-request", "courtesy-note", "withdrawal", "status-check", "connect",
+                 "introduction", "intro-consent", "congratulate", "value-offer", "check-in")
 
 
 def sender_option(func: Callable) -> Callable:

@@ -15,6 +15,7 @@ from crm.render import clean, table
 TOUCH_KINDS = (
     "thank-you", "status-check", "check-in", "value-offer", "congratulate", "introduction",
     "feedback-request", "connect", "meeting", "call", "message", "note",
+    "intro-consent", "courtesy-note", "withdrawal",
 )
 CHANNELS = ("email", "linkedin", "phone", "video", "in-person", "handwritten", "other")
 RESULTS = ("offer", "hired", "rejected", "withdrawn", "closed")
@@ -32,6 +33,12 @@ def _when(app, value: str | None, default: str) -> str:
     from crm.dates import parse_when
 
     return default if value is None else parse_when(value, app.today)
+
+
+def parse_day(when: str):
+    from datetime import date
+
+    return date.fromisoformat(when[:10])
 
 
 def _reply_by(app, value: str | None):
@@ -56,16 +63,20 @@ def _reply_by(app, value: str | None):
 @click.option("--offer", "offer_id", metavar="OFFER_ID",
               help="The offer this touch gives them (marks it given to them).")
 @click.option("--application", metavar="APP", help="The application it is about (id or organisation name).")
+@click.option("--reply-by", metavar="DATE",
+              help="The timeline they stated in it (\"we will decide by ...\"); kept on the application"
+                   " (--application, else the contact's one open application).")
+@click.option("--declined", is_flag=True, help="With --inbound: they said no (to an introduction; --offer names which).")
 @json_option
 @pass_db
-def log(app, contact, kind, via, inbound, on, note, offer_id, application, as_json):
+def log(app, contact, kind, via, inbound, on, note, offer_id, application, reply_by, declined, as_json):
     """Log a touch with a contact and print its id.
 
     KIND: thank-you, status-check, check-in, value-offer, congratulate, introduction,
-    feedback-request, connect, meeting, call, message, note. A back-dated entry (--on) counts
-    from its own date everywhere.
+    feedback-request, connect, meeting, call, message, note, intro-consent, courtesy-note,
+    withdrawal. A back-dated entry (--on) counts from its own date everywhere.
 
-    Example: crm log "ada lovelace" thank-you --via email --on 2026-03-03 --note "after round 1"
+    Example: crm log priya message --inbound --on 2026-03-25 --reply-by 2026-04-08 --note "decision by 8 Apr"
     """
     from crm.store.contacts import resolve_contact
     from crm.store.touchpoints import CHANNELS as channels, KINDS, choose, log_touch, resolve_offer
@@ -79,14 +90,28 @@ def log(app, contact, kind, via, inbound, on, note, offer_id, application, as_js
         from crm.store.applications import resolve_application
 
         application = resolve_application(application)
-    touch = log_touch(found, kind, when, now=app.now_iso, via=via, inbound=inbound, note=note, offer=offer,
-                      application=application)
+    reply = _reply_by(app, reply_by)
+    if reply is not None:
+        from crm.store.applications import open_application_of, record_timeline
+        from crm.store.models import database
+
+        timeline_of = application or open_application_of(found)
+        with database.atomic():  # the touch and the timeline it states, together
+            touch = log_touch(found, kind, when, now=app.now_iso, via=via, inbound=inbound, note=note,
+                              offer=offer, application=application, declined=declined)
+            record_timeline(timeline_of, parse_day(when), reply, now=app.now_iso, contact=found, touch_id=touch.id)
+    else:
+        touch = log_touch(found, kind, when, now=app.now_iso, via=via, inbound=inbound, note=note, offer=offer,
+                          application=application, declined=declined)
     if as_json:
         echo_json({"id": touch.id})
     else:
         click.echo(touch.id)
     direction = "from" if inbound else "with"
     click.echo(f"Logged {kind} {direction} {clean(found.display_name)} (#{found.id}) on {when}.", err=True)
+    if reply is not None:
+        click.echo(f"Timeline: {clean(timeline_of.organisation.name)} reply by {reply.isoformat()}"
+                   f" (application #{timeline_of.id}); no status check before then.", err=True)
 
 
 @cli.command()
@@ -303,22 +328,34 @@ def offer_add(app, kind, title, url, interests, for_contact, introduce, on, as_j
 
 
 @offer.command(name="list")
+@click.option("--lapsed", is_flag=True, help="Only offers gone stale by --on (a congratulation after 30 days,"
+                                             " an article after 180): no longer suggested.")
+@click.option("--on", metavar="DATE", help="The day --lapsed is judged on [default: today].")
 @json_option
 @pass_db
-def offer_list(app, as_json):
+def offer_list(app, lapsed, on, as_json):
     """List offers and to whom each has been given.
 
-    Example: crm offer list --json
+    Example: crm offer list --lapsed --on 2026-06-01 --json
     """
+    from datetime import date, timedelta
+
+    from crm.cadence.settings import OFFER_LAPSE_DAYS
     from crm.store.applications import contact_names
     from crm.store.offers import offer_rows
 
+    day = parse_on(app, on)
     rows = offer_rows()
+    for row in rows:
+        days = OFFER_LAPSE_DAYS.get(row["kind"])
+        row["lapses_on"] = (date.fromisoformat(row["on"][:10]) + timedelta(days=days)).isoformat() if days else None
+    if lapsed:
+        rows = [r for r in rows if r["lapses_on"] is not None and r["lapses_on"] <= day.isoformat()]
     if as_json:
         echo_json(rows)
         return
     if not rows:
-        click.echo("No offers.", err=True)
+        click.echo("No lapsed offers." if lapsed else "No offers.", err=True)
         return
     names = contact_names([r["for"] for r in rows if r["for"]] + [r["introduce"] for r in rows if r["introduce"]])
 

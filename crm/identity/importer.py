@@ -19,6 +19,7 @@ from peewee import OperationalError
 
 from crm import shapes
 from crm.formats.card import ROLES, Card, merge_cards
+from crm.identity.roles import infer_role
 from crm.errors import CrmError, FormatError
 from crm.store.models import database
 from crm.text import email_key, fold, method_key, phone_key, url_key
@@ -287,13 +288,18 @@ class CardWriter:
             )
 
     def create(self, card: Card) -> int:
-        role = card.role if card.role in ROLES else "other"
+        role = card.role if card.role in ROLES and card.role else "other"
+        # A clear title ("Senior Technical Recruiter") gives a role, marked as inferred.
+        inferred = infer_role(card.title) if role == "other" and card.title else None
         cid = self.conn.execute(
             "INSERT INTO contact (display_name, given_name, family_name, additional_names, name_prefix,"
             " name_suffix, nickname, name_key, organisation_id, department, title, notes, bday_year,"
-            " bday_month, bday_day, role, uid, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            self._scalars(card) + (role, card.uid or None, self.now, self.now),
+            " bday_month, bday_day, role, uid, created_at, updated_at, role_inferred, keep_warm_since)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            # keep_warm_since: the import day, even when a back-dated connection moves created_at
+            # earlier, so rule 10 spreads the first touches from it instead of making a wall.
+            self._scalars(card) + (inferred or role, card.uid or None, self.now, self.now, inferred is not None,
+                                   self.now[:10]),
         ).lastrowid
         self._children(cid, card)
         return cid

@@ -27,6 +27,7 @@ from crm.store.models import (
     InterviewRound,
     Organisation,
     RoundInterviewer,
+    Timeline,
     database,
     id_batches,
 )
@@ -131,6 +132,8 @@ def record_interview(
         elif reply_by is not None:
             round_.reply_by = reply_by
             round_.save()
+        if reply_by is not None:
+            record_timeline(application, date.fromisoformat(on[:10]), reply_by, now=now)
         # The recruiter first: someone who is both (a recruiter's screening call) stays a recruiter.
         if recruiter is not None and _promote(recruiter.id, "recruiter", None, now):
             role_changes.append((recruiter.id, "recruiter"))
@@ -178,6 +181,35 @@ def set_outcome(application: Application, result: str, on: date, note: str = "")
     with database.atomic():
         application.save()
     return application
+
+
+# ---- timelines (m006) -----------------------------------------------------------------------
+
+
+def record_timeline(application: Application, stated_on: date, reply_by: date, *, now: str,
+                    contact: Contact | None = None, touch_id: int | None = None) -> Timeline:
+    """Keep a timeline they stated ("we will reply by `reply_by`", said on `stated_on`); the
+    latest stated governs the status check, and the application's reply-by follows the newest."""
+    if reply_by < stated_on:
+        raise InvalidInput(f"--reply-by {reply_by.isoformat()} is before the day it was said ({stated_on.isoformat()})")
+    with database.atomic():
+        timeline = Timeline.create(application=application, stated_on=stated_on, reply_by=reply_by,
+                                   contact=contact, touchpoint=touch_id, created_at=now)
+        latest = (Timeline.select(Timeline.reply_by).where(Timeline.application == application)
+                  .order_by(Timeline.stated_on.desc(), Timeline.id.desc()).first())
+        Application.update(reply_by=latest.reply_by).where(Application.id == application.id).execute()
+    return timeline
+
+
+def open_application_of(contact: Contact) -> Application:
+    """The one open application a contact is on (recruiter or interviewer), for `crm log --reply-by`."""
+    ids = {row["id"] for row in applications_of(contact.id) if row["stage"] in ("applied", "interviewing", "offer")}
+    if len(ids) == 1:
+        return Application.get_by_id(ids.pop())
+    if not ids:
+        raise NotFound(f"{contact.display_name} is on no open application; name one with --application")
+    listed = ", ".join(f"#{i}" for i in sorted(ids))
+    raise Ambiguous(f"{contact.display_name} is on {len(ids)} open applications ({listed}); name one with --application")
 
 
 # ---- finding one application ---------------------------------------------------------------
@@ -257,6 +289,13 @@ def application_rows(*, open_only: bool = False, ids: Iterable[int] | None = Non
         wanted,
     ):
         by_round[round_id]["interviewers"].append(contact_id)
+    timelines: dict[int, list[dict]] = {app_id: [] for app_id in wanted}
+    for app_id, stated_on, reply_by, contact_id in conn.execute(
+        f"SELECT application_id, stated_on, reply_by, contact_id FROM timeline WHERE application_id IN ({marks})"
+        " ORDER BY application_id, stated_on, id",
+        wanted,
+    ):
+        timelines[app_id].append({"stated_on": stated_on, "reply_by": reply_by, "contact": contact_id})
     return [
         {
             "id": app_id,
@@ -269,6 +308,7 @@ def application_rows(*, open_only: bool = False, ids: Iterable[int] | None = Non
             "outcome": outcome,
             "outcome_on": outcome_on,
             "outcome_note": outcome_note or None,
+            "timelines": timelines[app_id],
         }
         for app_id, org, position, recruiter_id, reply_by, outcome, outcome_on, outcome_note, _created in rows
     ]

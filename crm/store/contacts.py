@@ -7,6 +7,7 @@ in one transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Iterable, Iterator, Sequence
 
 from peewee import JOIN, fn
@@ -455,7 +456,10 @@ def card_from_changes(changes: ContactChanges, base: Card | None = None) -> Card
     return card
 
 
-def edit_contact(contact: Contact, changes: ContactChanges, now: str) -> Contact:
+def edit_contact(contact: Contact, changes: ContactChanges, now: str, since: date | None = None) -> Contact:
+    """Apply `changes`. A role given here is the user's word: it clears the inferred mark, and a
+    contact moving from `other` to a role (with no own interval) enters keep-warm on `since`
+    (default: the day of `now`), which rule 10 spreads from."""
     card = card_from_changes(changes, contact_to_card(contact))
     role_before = contact.role
     with database.atomic():
@@ -463,8 +467,12 @@ def edit_contact(contact: Contact, changes: ContactChanges, now: str) -> Contact
         if changes.role is None:  # apply_card leaves role alone when the card has none
             contact.role = role_before
             contact.save()
-        elif check_role(changes.role) == "other":
-            contact.role = "other"
+        else:
+            if check_role(changes.role) == "other":
+                contact.role = "other"
+            contact.role_inferred = False
+            if role_before == "other" and contact.role != "other" and contact.cadence_days is None:
+                contact.keep_warm_since = since or date.fromisoformat(now[:10])
             contact.save()
     return contact
 

@@ -208,5 +208,31 @@ M010_PITCH = Migration(
     alters_existing=True,
 )
 
-MIGRATIONS: tuple[Migration, ...] = (M001_INITIAL, M002_TOUCHPOINTS, M003_CADENCE, M007_MAIL, M010_PITCH)
+# The conversation (assigned m006): the timelines they stated, declined introductions, roles
+# inferred from titles, and the day a contact entered keep-warm (rule 10's spread starts from
+# it). Numbered after m010, which reached main first, so a database already at v10 gets it too.
+M011_CONVERSATION = Migration(
+    11,
+    "m011_conversation",
+    (
+        """CREATE TABLE timeline (
+            id INTEGER PRIMARY KEY,
+            application_id INTEGER NOT NULL REFERENCES application (id) ON DELETE CASCADE,
+            stated_on DATE NOT NULL,
+            reply_by DATE NOT NULL,
+            contact_id INTEGER REFERENCES contact (id) ON DELETE SET NULL,
+            touchpoint_id INTEGER REFERENCES touchpoint (id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL)""",
+        "CREATE INDEX timeline_application_id ON timeline (application_id)",
+        "CREATE INDEX timeline_touchpoint_id ON timeline (touchpoint_id)",
+        "ALTER TABLE touchpoint ADD COLUMN declined INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE contact ADD COLUMN role_inferred INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE contact ADD COLUMN keep_warm_since DATE",
+    ),
+    alters_existing=True,
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    M001_INITIAL, M002_TOUCHPOINTS, M003_CADENCE, M007_MAIL, M010_PITCH, M011_CONVERSATION,
+)
 LATEST_VERSION = MIGRATIONS[-1].version

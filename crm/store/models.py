@@ -69,6 +69,10 @@ class Contact(BaseModel):
     cadence_days = IntegerField(null=True)
     snoozed_until = DateField(null=True)
     paused = BooleanField(default=False)
+    # m011: a role guessed from the title at import (cleared by `crm edit --role`), and the day
+    # the contact last entered keep-warm (a role set later, resumed): rule 10 spreads from it
+    role_inferred = BooleanField(default=False)
+    keep_warm_since = DateField(null=True)
 
 
 class ContactMethod(BaseModel):
@@ -170,6 +174,7 @@ class Touchpoint(BaseModel):
     created_at = TextField()
     # m007: the mail message it was logged from (Message-ID or a hash); unique per contact
     message_key = TextField(null=True)
+    declined = BooleanField(default=False)  # m011: an inbound "no, thank you" (to an introduction)
 
 
 # ---- m007: mail capture ----------------------------------------------------------------------
@@ -192,6 +197,20 @@ class MailFolder(BaseModel):
     read_bytes = IntegerField(default=0)
     checksum = TextField(default="")
     updated_at = TextField()
+
+
+# ---- m011: the timelines they stated ---------------------------------------------------------
+
+
+class Timeline(BaseModel):
+    """"We will decide by 8 Apr", said on 25 Mar: the latest stated governs rule 2."""
+
+    application = ForeignKeyField(Application, backref="timelines", on_delete="CASCADE")
+    stated_on = DateField()
+    reply_by = DateField()
+    contact = ForeignKeyField(Contact, null=True, backref="timelines", on_delete="SET NULL")
+    touchpoint = ForeignKeyField(Touchpoint, null=True, backref="timelines", on_delete="CASCADE")
+    created_at = TextField()
 
 
 # ---- m010: about you ---------------------------------------------------------------------------
@@ -222,4 +241,5 @@ ALL_MODELS = [
     MeSetting,
     OwnAddress,
     MailFolder,
+    Timeline,
 ]

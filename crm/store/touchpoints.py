@@ -17,6 +17,7 @@ from crm.store.models import Application, Contact, Offer, Touchpoint, database
 KINDS = (
     "thank-you", "status-check", "check-in", "value-offer", "congratulate", "introduction",
     "feedback-request", "connect", "meeting", "call", "message", "note",
+    "intro-consent", "courtesy-note", "withdrawal",
 )
 CHANNELS = ("email", "linkedin", "phone", "video", "in-person", "handwritten", "other")
 
@@ -50,8 +51,12 @@ def log_touch(
     note: str = "",
     offer: Offer | None = None,
     application: Application | None = None,
+    declined: bool = False,
 ) -> Touchpoint:
-    """Append one touchpoint. Giving `offer` records that offer as given to `contact`."""
+    """Append one touchpoint. Giving `offer` records that offer as given to `contact`.
+    `declined`: an inbound "no, thank you" (an introduction they do not want, rule 11)."""
+    if declined and not inbound:
+        raise InvalidInput("--declined is their answer: it goes with --inbound")
     kind = choose(kind, KINDS, "kind")
     via = choose(via, CHANNELS, "channel") if via is not None else None
     with database.atomic():
@@ -66,6 +71,7 @@ def log_touch(
             offer=offer,
             application=application,
             created_at=now,
+            declined=declined,
         )
 
 

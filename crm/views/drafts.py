@@ -32,8 +32,9 @@ CONFIG_DIR_ENV = "CRM_CONFIG_DIR"
 
 # The fact a draft cannot do without, per action: without it the message would say nothing
 # true, so `draft` refuses (one line naming how to add the fact) rather than inventing one.
-NEEDS_APPLICATION = frozenset({"thank-you", "status-check", "feedback-request"})
+NEEDS_APPLICATION = frozenset({"thank-you", "status-check", "feedback-request", "courtesy-note", "withdrawal"})
 NEEDS_OFFER = frozenset({"value-offer", "congratulate"})
+NEEDS_PARTNER = frozenset({"intro-consent", "introduction"})  # the other person of an introduction
 # Actions whose ${org} is the application's organisation; for the others it is theirs.
 ABOUT_APPLICATION = NEEDS_APPLICATION | {"connect"}
 
@@ -44,6 +45,7 @@ OFFER_LEADS: dict[str, str] = {
     "event": "I came across this event and thought of you",
     "introduction": "I thought of someone you might enjoy meeting",
 }
+HIRED_THANK_YOU = "thank-you-hired"  # after `crm outcome ORG hired`: thanks for their part
 HANDWRITTEN_THANK_YOU = "thank-you-handwritten"  # the card variant's template
 LINKEDIN_NOTE_LIMIT = 300  # characters LinkedIn allows in a connection note
 
@@ -86,9 +88,9 @@ def find_template(action: str, user_dir: Path | None) -> DraftTemplate:
 
 
 def list_templates(user_dir: Path | None) -> list[DraftTemplate]:
-    """Each action's template, and after the thank-you its card variant."""
+    """Each action's template, and after the thank-you its card variant and the one after a hire."""
     names = [name for action in ACTIONS
-             for name in ((action, HANDWRITTEN_THANK_YOU) if action == "thank-you" else (action,))]
+             for name in ((action, HANDWRITTEN_THANK_YOU, HIRED_THANK_YOU) if action == "thank-you" else (action,))]
     return [find_template(name, user_dir) for name in names]
 
 
@@ -119,6 +121,10 @@ class DraftFacts:
     handwritten: bool = False  # a card: short, no subject, the postal address under it
     full_name: str = ""  # for the envelope
     postal_address: tuple[str, ...] = ()  # envelope lines from their vCard ADR
+    partner_name: str | None = None  # introductions: the other person's name
+    partner_org: str | None = None
+    withdrawn: bool = False  # withdrawal: you withdrew (else: you accepted another offer)
+    hired: bool = False  # thank-you: you accepted this application's offer
 
 
 def first_name_of(name: str) -> str:
@@ -159,11 +165,15 @@ def facts_for(suggestion: Suggestion, today: date, first_name: str | None = None
     round_number = None
     if action == "thank-you":
         round_number = next((r.number for r in rounds if r.on == on and contact.id in r.interviewer_ids), None)
+    partner = suggestion.partner
+    if partner is not None:
+        shared = contact.interests & partner.interests
+    decided = application is not None and application.outcome_on is not None and application.outcome_on <= today
     return DraftFacts(
         first_name=name,
         org=org,
         position=position,
-        their_org=contact.org,
+        their_org=None if suggestion.employer else contact.org,  # a colleague now: not "at <your employer>"
         on=on,
         interviewed=bool(theirs),
         offer_kind=offer.kind if offer is not None else None,
@@ -173,6 +183,10 @@ def facts_for(suggestion: Suggestion, today: date, first_name: str | None = None
         application_id=application.id if application is not None else None,
         offer_id=offer.id if offer is not None else None,
         round_number=round_number,
+        partner_name=partner.name if partner is not None else None,
+        partner_org=partner.org if partner is not None else None,
+        withdrawn=decided and application.outcome == "withdrawn",
+        hired=action == "thank-you" and decided and application.outcome == "hired",
     )
 
 
@@ -237,6 +251,10 @@ def draft_context(action: str, facts: DraftFacts, today: date, sender: str | Non
         "specific": (" " + specific_to_them(facts.interests, facts.title)).rstrip() if action == "thank-you" else "",
         "forgotten": forgotten_text(facts.forgotten, short=facts.handwritten) if action == "thank-you" else "",
         "pitch_sentence": f"A short reminder of what I would bring: {sentence(facts.pitch)}" if facts.pitch else "",
+        "partner_name": facts.partner_name or "",
+        "partner_at_org": f" at {facts.partner_org}" if facts.partner_org else "",
+        "withdrawal_reason": "I have decided to step back, so" if facts.withdrawn
+        else "I have accepted an offer elsewhere, so",
     }
 
 
@@ -271,6 +289,11 @@ def check_facts(action: str, facts: DraftFacts, contact_name: str) -> None:
             f"nothing to congratulate {contact_name} on; add it with"
             f' `crm offer add congratulation "..." --for {contact_name!r}`'
         )
+    if action in NEEDS_PARTNER and not (facts.partner_name and facts.offer_title):
+        raise NotFound(
+            f"{contact_name} is in no introduction; offer one with"
+            ' `crm offer add introduction "..." --for A --introduce B`'
+        )
     if action == "value-offer" and not facts.offer_title:
         raise NotFound(
             f"no offer fits {contact_name} (none shares their interests or is meant for them);"
@@ -279,7 +302,10 @@ def check_facts(action: str, facts: DraftFacts, contact_name: str) -> None:
 
 
 def template_name(action: str, facts: DraftFacts) -> str:
-    """The template a draft uses: the action's, or the card variant of a handwritten thank-you."""
+    """The template a draft uses: the action's, the card variant of a handwritten thank-you, or
+    the thank-you for their part once you accepted their offer (not for an interview)."""
+    if action == "thank-you" and facts.hired:
+        return HIRED_THANK_YOU
     return HANDWRITTEN_THANK_YOU if action == "thank-you" and facts.handwritten else action
 
 
@@ -357,6 +383,18 @@ WHERE contact_id = :contact AND offer_id IS NOT NULL AND "on" < :next AND kind N
 """
 
 
+# The newest introduction naming the contact (as the one introduced or the one it is for), with
+# the other person.
+_INTRODUCTION = """
+SELECT o.id, o.title, o.kind, c.display_name, org.name FROM offer o
+JOIN contact c ON c.id = CASE WHEN o.for_contact_id = :contact THEN o.introduce_id ELSE o.for_contact_id END
+LEFT JOIN organisation org ON org.id = c.organisation_id
+WHERE o.kind = 'introduction' AND o."on" <= :as_of AND o.for_contact_id IS NOT NULL AND o.introduce_id IS NOT NULL
+  AND (o.for_contact_id = :contact OR o.introduce_id = :contact)
+ORDER BY o."on" DESC, o.id DESC LIMIT 1
+"""
+
+
 def load_facts(contact_id: int, action: str, as_of: date) -> DraftFacts:
     """The facts for a draft the user asked for by action, from the database as of a date.
 
@@ -396,6 +434,14 @@ def load_facts(contact_id: int, action: str, as_of: date) -> DraftFacts:
         facts.update(org=app_org, position=position, on=on, interviewed=their_round is not None,
                      application_id=app_id)
 
+    if action in NEEDS_PARTNER:
+        partner = rows(_INTRODUCTION)
+        if partner:
+            oid, title, kind, partner_name, partner_org = partner[0]
+            facts.update(offer_id=oid, offer_title=title, offer_kind=kind, partner_name=partner_name,
+                         partner_org=partner_org)
+    if action == "withdrawal" and found:
+        facts.update(withdrawn=found[0][3] == "withdrawn")
     if action in NEEDS_OFFER:
         given = {offer_id for (offer_id,) in rows(_GIVEN.format(not_a_touch=settings.NOT_A_TOUCH_SQL))}
         offers = [
@@ -512,7 +558,7 @@ def log_command(contact_id: int, action: str, facts: DraftFacts, day: date | Non
     parts = ["crm log", str(contact_id), action]
     if facts.handwritten:
         parts += ["--via", "handwritten"]
-    if facts.offer_id is not None and action in NEEDS_OFFER:
+    if facts.offer_id is not None and (action in NEEDS_OFFER or action in NEEDS_PARTNER):
         parts += ["--offer", str(facts.offer_id)]
     if facts.application_id is not None and action in NEEDS_APPLICATION:
         parts += ["--application", str(facts.application_id)]

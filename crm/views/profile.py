@@ -45,6 +45,37 @@ def next_touch(contact: Contact, today: date) -> shapes.NextTouch | None:
     }
 
 
+def keep_warm_state(contact: Contact) -> dict:
+    """Paused, snoozed-until, and the keep-warm interval with where it comes from (`crm show`
+    and `crm cadence`, text and JSON)."""
+    from crm.cadence.rules import interval_and_source
+
+    interval, source = interval_and_source(contact.role, contact.cadence_days)
+    snoozed = contact.snoozed_until
+    return {
+        "paused": bool(contact.paused),
+        "snoozed_until": snoozed.isoformat() if hasattr(snoozed, "isoformat") else snoozed,
+        "cadence_days": contact.cadence_days,
+        "interval_days": interval,
+        "source": source,
+        "role_inferred": bool(contact.role_inferred),
+    }
+
+
+def keep_warm_text(state: dict, role: str) -> str:
+    if state["interval_days"] is None:
+        text = f"not on keep-warm (role {role})"
+    elif state["source"] == "own":
+        text = f"every {state['interval_days']} days (own interval)"
+    else:
+        text = f"every {state['interval_days']} days ({role} default)"
+    if state["paused"]:
+        text += "; paused until `crm resume`"
+    if state["snoozed_until"]:
+        text += f"; snoozed until {state['snoozed_until']}"
+    return text
+
+
 def contact_profile(contact: Contact, today: date) -> shapes.Profile:
     """Everything `crm show --json` prints (shape documented in docs/usage.md)."""
     card = contact_to_card(contact)
@@ -83,6 +114,7 @@ def contact_profile(contact: Contact, today: date) -> shapes.Profile:
             for row in intro_rows(intro_candidates(SHOW_INTRODUCTIONS, contact_id=contact.id))
         ],
         "next": next_touch(contact, today),
+        "keep_warm": keep_warm_state(contact),
     }
 
 
@@ -95,7 +127,9 @@ def format_profile(profile: dict) -> str:
 
     field("org", " / ".join(v for v in (profile["org"], profile["department"]) if v))
     field("title", profile["title"])
-    field("role", profile["role"] if profile["role"] != "other" else "")
+    inferred = " (inferred from the title; `crm edit --role` to confirm)" if profile["keep_warm"]["role_inferred"] else ""
+    field("role", profile["role"] + inferred if profile["role"] != "other" else "")
+    field("keep-warm", keep_warm_text(profile["keep_warm"], profile["role"]))
     for kind in ("emails", "phones", "urls", "socials"):
         for item in profile[kind]:
             extra = item.get("label") or item.get("type") or item.get("service") or ""

@@ -35,6 +35,8 @@ STAGES: tuple[str, ...] = ("applied", "interviewing", *RESULTS)
 SPARK_BARS = "▁▂▃▄▅▆▇█"
 
 _NOT_A_TOUCH = settings.NOT_A_TOUCH_SQL
+_NO_ANSWER = settings.NO_ANSWER_EXPECTED_SQL
+NAMED_IN_TEXT = 5  # contacts named per warmth in the text review (JSON names them all)
 
 # Weeks ago (0: the week ending on as_of) for a 'YYYY-MM-DD' expression.
 _AGO = "CAST((julianday(:as_of) - julianday({day})) / 7 AS INTEGER)"
@@ -56,6 +58,7 @@ WITH log AS (
         sum(direction = 'out') OVER (PARTITION BY contact_id ORDER BY "on", id ROWS UNBOUNDED PRECEDING) AS run
     FROM touchpoint
     WHERE "on" >= :start AND "on" < :next AND kind NOT IN ({_NOT_A_TOUCH})
+      AND NOT (direction = 'out' AND kind IN ({_NO_ANSWER}))  -- a thank-you expects no answer
 ), runs AS (
     SELECT contact_id, run, max(CASE WHEN direction = 'out' THEN day END) AS out_day,
         min(CASE WHEN direction = 'in' THEN day END) AS first_in
@@ -67,7 +70,7 @@ WITH log AS (
     FROM runs
 )
 SELECT {_AGO.format(day='out_day')} AS ago, sum(answered),
-    sum(NOT answered AND NOT followed AND julianday(:as_of) - julianday(out_day) <= :reply_days)
+    sum(NOT answered AND NOT followed AND julianday(:as_of) - julianday(out_day) <= :reply_days), count(*)
 FROM judged GROUP BY ago
 """
 
@@ -127,7 +130,7 @@ def review(as_of: date, weeks: int = DEFAULT_WEEKS) -> shapes.Review:
         return database.execute_sql(sql, {k: v for k, v in params.items() if f":{k}" in sql}).fetchall()
 
     counts = {ago: (total, out, inbound) for ago, total, out, inbound in rows(_WEEKLY)}
-    replies = {ago: (answered, waiting) for ago, answered, waiting in rows(_REPLIES)}
+    replies = {ago: (answered, waiting, expecting) for ago, answered, waiting, expecting in rows(_REPLIES)}
     given = [
         {"touch": touch_id, "on": day, "contact": contact_id, "offer": offer_id}
         for touch_id, day, contact_id, offer_id in rows(_OFFERS_GIVEN)
@@ -140,7 +143,7 @@ def review(as_of: date, weeks: int = DEFAULT_WEEKS) -> shapes.Review:
     week_rows = []
     for ago in range(weeks - 1, -1, -1):
         total, out, inbound = counts.get(ago, (0, 0, 0))
-        answered, waiting = replies.get(ago, (0, 0))
+        answered, waiting, expecting = replies.get(ago, (0, 0, 0))
         end = as_of - timedelta(days=7 * ago)
         week_rows.append({
             "start": (end - timedelta(days=6)).isoformat(),
@@ -151,14 +154,17 @@ def review(as_of: date, weeks: int = DEFAULT_WEEKS) -> shapes.Review:
             "answered": answered or 0,
             "waiting": waiting or 0,
             "offers_given": offers_by_week.get(ago, 0),
+            "expecting_answer": expecting or 0,
         })
     outbound = sum(w["outbound"] for w in week_rows)
+    expecting = sum(w["expecting_answer"] for w in week_rows)
     answered = sum(w["answered"] for w in week_rows)
     waiting = sum(w["waiting"] for w in week_rows)
 
     warmth: dict[str, list[int]] = {name: [] for name in WARMTH}
     for name, ids in rows(_keep_warm_sql()):
         warmth[name] = sorted(int(i) for i in ids.split(",")) if ids else []
+    names = _names(i for ids in warmth.values() for i in ids)
 
     stages: dict[str, list[int]] = {name: [] for name in STAGES}
     for app_id, outcome, held, _has_rounds in rows(_APPLICATIONS):
@@ -176,14 +182,29 @@ def review(as_of: date, weeks: int = DEFAULT_WEEKS) -> shapes.Review:
         "replies": {
             "window_days": REPLY_WINDOW_DAYS,
             "outbound": outbound,
+            "expecting_answer": expecting,
             "answered": answered,
-            "unanswered": outbound - answered - waiting,
+            "unanswered": expecting - answered - waiting,
             "waiting": waiting,
         },
         "offers_given": {"count": len(given), "touches": given},
-        "keep_warm": {name: {"count": len(ids), "ids": ids} for name, ids in warmth.items()},
+        "keep_warm": {
+            name: {"count": len(ids), "ids": ids, "contacts": _by_name(ids, names)} for name, ids in warmth.items()
+        },
         "applications": {name: {"count": len(ids), "ids": ids} for name, ids in stages.items()},
     }
+
+
+def _names(ids) -> dict[int, str]:
+    from crm.store.applications import contact_names
+
+    return contact_names(ids)
+
+
+def _by_name(ids: list[int], names: dict[int, str]) -> list[dict]:
+    """The contacts by name (case-insensitive), then id."""
+    return sorted(({"id": i, "name": names.get(i, f"#{i}")} for i in ids),
+                  key=lambda c: (c["name"].casefold(), c["id"]))
 
 
 # ---- text ------------------------------------------------------------------------------------
@@ -216,10 +237,13 @@ def format_review(report: dict) -> str:
         "",
         f"  touches       {sparkline(counts)}  {' '.join(str(c) for c in counts)} per week;"
         f" {touches['outbound']} out, {touches['inbound']} in",
-        f"  replies       {replies['answered']} of {replies['outbound']} outbound touches answered;"
+        f"  replies       {replies['answered']} of {replies['expecting_answer']} touches expecting an answer answered;"
         f" {replies['waiting']} still waiting, {replies['unanswered']} unanswered"
         f" ({replies['window_days']}-day window)",
         f"  offers given  {report['offers_given']['count']}",
         "  keep-warm     " + ", ".join(f"{warmth[name]['count']} {name}" for name in WARMTH),
+        *[f"    {name:<9} " + ", ".join(c["name"] for c in warmth[name]["contacts"][:NAMED_IN_TEXT])
+          + (f" and {warmth[name]['count'] - NAMED_IN_TEXT} more" if warmth[name]["count"] > NAMED_IN_TEXT else "")
+          for name in WARMTH if warmth[name]["count"]],
         "  applications  " + (", ".join(shown) if shown else "none"),
     ])
