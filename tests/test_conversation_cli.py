@@ -268,13 +268,15 @@ def test_an_introduction_asks_consent_first_and_never_if_declined(imported):
                    "--introduce", "maria", "--on", "2026-03-04")).stdout.strip()
     assert due(run, "2026-03-04") == [("intro-consent", "Maria Lopez")]
     consent = ok(run("draft", "maria", "--on", "2026-03-04")).stdout
-    assert consent.startswith("Subject: Would you like to meet Omar Haddad?\n") and "Meet Maria: data pipelines" in consent
+    assert consent.startswith("Subject: Would you like to meet Omar Haddad?\n") and "Omar Haddad at Globex" in consent
     ok(run("log", "maria", "intro-consent", "--offer", offer, "--on", "2026-03-04"))
     assert due(run, "2026-03-05") == []
     ok(run("log", "maria", "message", "--inbound", "--on", "2026-03-06", "--note", "happy to"))
     assert sorted(due(run, "2026-03-06")) == [("introduction", "Maria Lopez"), ("introduction", "Omar Haddad")]
     intro = ok(run("draft", "omar", "--on", "2026-03-06")).stdout
-    assert intro.startswith("Subject: Introduction: Omar, meet Maria Lopez\n") and "Hi Omar and Maria Lopez," in intro
+    assert intro.startswith("Subject: Introduction: Omar, meet Maria\n") and "Hi Omar and Maria," in intro
+    assert "Omar at Globex, meet Maria Lopez." in intro
+    assert "crm log 7 introduction --offer 1 --on 2026-03-06" in run("draft", "omar", "--on", "2026-03-06").stderr
     assert run("log", "maria", "message", "--declined", "--on", "2026-03-06").exit_code == 2  # not --inbound
 
 
@@ -299,3 +301,65 @@ def test_a_congratulation_lapses_and_offer_list_lapsed_lists_it(imported):
     assert [(o["title"], o["lapses_on"]) for o in lapsed] == [("New role at Initech", "2026-04-01")]
     assert json.loads(ok(run("offer", "list", "--lapsed", "--on", "2026-03-31", "--json")).stdout) == []
     assert "No lapsed offers." in run("offer", "list", "--lapsed", "--on", "2026-03-31").stderr
+
+
+# ---- the issue's two months ---------------------------------------------------------------
+
+
+def test_two_months_of_doing_what_today_says(imported):
+    """A user who does every suggestion the day it comes, over two months with two interview
+    processes, a stated timeline, an introduction, an offer and a hire: nothing needy, no
+    status check before the timeline, the introduction and the offer-stage notes surface, and
+    keep-warm starts after the import without a wall."""
+    run = imported
+    ok(run("log", "dana", "connect", "--via", "linkedin", "--on", "2023-10-01"))
+    events = {
+        "2026-03-05": [("interview", "bjorn", "elodie", "--org", "Acme Robotics", "--position", "Platform Engineer",
+                        "--recruiter", "chiamaka", "--reply-by", "2026-03-12", "--on", "2026-03-05T10:00")],
+        "2026-03-16": [("interview", "hal", "--org", "Globex", "--position", "Data Lead", "--recruiter", "priya",
+                        "--on", "2026-03-16T14:00")],
+        "2026-03-17": [("log", "chiamaka", "call", "--inbound", "--on", "2026-03-17", "--note", "second round soon")],
+        "2026-03-20": [("offer", "add", "introduction", "Meet Maria: data pipelines", "--for", "omar",
+                        "--introduce", "maria", "--on", "2026-03-20")],
+        "2026-03-25": [("log", "priya", "message", "--inbound", "--on", "2026-03-25", "--reply-by", "2026-04-08")],
+        "2026-04-10": [("outcome", "acme", "offer", "--on", "2026-04-10")],
+        "2026-04-20": [("outcome", "acme", "hired", "--on", "2026-04-20")],
+    }
+    outbound: dict[int, str] = {}
+    seen: dict[str, list[tuple[str, str]]] = {}
+    first_keep_warm: dict[str, int] = {}
+    consent_asked = None
+    for n in range(-1, 60):
+        day = d(n)
+        for command in events.get(day, ()):
+            ok(run(*command))
+        if consent_asked is not None and day == consent_asked:
+            ok(run("log", "maria", "message", "--inbound", "--on", day, "--note", "yes, happy to meet Omar"))
+        for s in today(run, day):
+            who, action = s["contact"], s["action"]
+            seen.setdefault(action, []).append((who["name"], day))
+            if action not in ("thank-you", "feedback-request", "connect", "courtesy-note", "withdrawal",
+                              "introduction") and who["id"] in outbound:
+                gap = (date.fromisoformat(day) - date.fromisoformat(outbound[who["id"]])).days
+                assert gap >= 7, (day, s)  # never needy
+            if action in ("check-in", "value-offer"):
+                first_keep_warm.setdefault(who["name"], s["overdue_days"])
+            extra = []
+            if s["offer"]:
+                extra += ["--offer", s["offer"]["id"]]
+            if s["application"]:
+                extra += ["--application", s["application"]["id"]]
+            ok(run("log", who["id"], action, "--on", day, *extra))
+            outbound[who["id"]] = day
+            if action == "intro-consent":
+                consent_asked = d(n + 2)
+    checks = [day for name, day in seen.get("status-check", []) if name == "Priya Shah"]
+    assert checks and min(checks) >= "2026-04-09"  # the timeline Priya stated
+    assert ("Chiamaka Okafor", "2026-03-13") in seen["status-check"]  # the day after Acme's reply-by
+    assert {name for name, _ in seen["introduction"]} == {"Omar Haddad", "Maria Lopez"}
+    assert [name for name, _ in seen["intro-consent"]] == ["Maria Lopez"]
+    assert seen["courtesy-note"] == [("Priya Shah", "2026-04-10")]
+    assert ("Priya Shah", "2026-04-20") in seen["withdrawal"]
+    assert {name for name, day in seen["thank-you"] if day == "2026-04-20"} == {
+        "Chiamaka Okafor", "Björn Lindqvist", "Élodie Moreau"}
+    assert "Dana Reyes" in first_keep_warm and max(first_keep_warm.values()) <= 2

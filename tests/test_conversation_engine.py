@@ -190,7 +190,8 @@ def test_first_ask_the_person_introduced_then_introduce_both():
     suggestion = story.one(5, "Chiamaka")
     assert suggestion.partner.name == "Omar"
     text = draft_for(suggestion, d(5), sender="Sam", user_dir=None)
-    assert "Chiamaka" in text and "Omar" in text and "Meet Omar: chess and distributed systems" in text
+    assert text.startswith("Subject: Introduction: Chiamaka, meet Omar\n")
+    assert "Chiamaka at Northwind, meet Omar at Globex." in text
     story.touch(chiamaka, 6, "introduction", offer=offer)
     story.touch(omar, 6, "introduction", offer=offer)
     assert [n for n in range(6, 200) if story.due(n)] == []

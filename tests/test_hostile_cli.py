@@ -110,6 +110,8 @@ def test_nothing_from_data_reaches_the_terminal_unescaped(hostile_db, run, tmp_p
         "review": [["review", "--on", "2026-03-01"], ["review", "--on", "2026-03-01", "--json"]],
         "calendar": [["calendar", "--on", "2026-03-01"]],
         "snooze": [["snooze", ARGV_HOSTILE, "--days", "3"]],
+        "triage": [["triage"], ["triage", "--json"]],
+        "cadence": [["cadence", "1"], ["cadence", "1", "--json"]],
     }
     for name, more in optional.items():
         if name in cli.commands:

@@ -252,6 +252,10 @@ def draft_context(action: str, facts: DraftFacts, today: date, sender: str | Non
         "forgotten": forgotten_text(facts.forgotten, short=facts.handwritten) if action == "thank-you" else "",
         "pitch_sentence": f"A short reminder of what I would bring: {sentence(facts.pitch)}" if facts.pitch else "",
         "partner_name": facts.partner_name or "",
+        "partner_first_name": first_name_of(facts.partner_name or "") or "there",
+        # Why these two should meet: what they share, when you know it (never invented).
+        "intro_reason": f"you share an interest in {interest}" if interest
+        else "I think you would have a lot to talk about",
         "partner_at_org": f" at {facts.partner_org}" if facts.partner_org else "",
         "withdrawal_reason": "I have decided to step back, so" if facts.withdrawn
         else "I have accepted an offer elsewhere, so",

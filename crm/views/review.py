@@ -25,6 +25,7 @@ from crm import shapes
 from crm.cadence import settings
 from crm.dates import WEEKDAYS
 from crm.store.applications import RESULTS, stage_of
+from crm.render import clean
 from crm.store.models import database
 
 REPLY_WINDOW_DAYS = 30  # an inbound touch later than this does not answer an outbound one
@@ -242,7 +243,7 @@ def format_review(report: dict) -> str:
         f" ({replies['window_days']}-day window)",
         f"  offers given  {report['offers_given']['count']}",
         "  keep-warm     " + ", ".join(f"{warmth[name]['count']} {name}" for name in WARMTH),
-        *[f"    {name:<9} " + ", ".join(c["name"] for c in warmth[name]["contacts"][:NAMED_IN_TEXT])
+        *[f"    {name:<9} " + ", ".join(clean(c["name"]) for c in warmth[name]["contacts"][:NAMED_IN_TEXT])
           + (f" and {warmth[name]['count'] - NAMED_IN_TEXT} more" if warmth[name]["count"] > NAMED_IN_TEXT else "")
           for name in WARMTH if warmth[name]["count"]],
         "  applications  " + (", ".join(shown) if shown else "none"),
