@@ -131,6 +131,17 @@ class NextTouch(Suggestion):
     summary: str
 
 
+class KeepWarm(TypedDict):
+    """A contact's keep-warm state (`crm show --json`'s "keep_warm")."""
+
+    paused: bool
+    snoozed_until: Optional[str]
+    cadence_days: Optional[int]
+    interval_days: Optional[int]
+    source: Optional[str]  # "own", "role", or null (not on keep-warm)
+    role_inferred: bool  # the role was read from the title at import; `crm edit --role` clears it
+
+
 class Profile(TypedDict):
     """`crm show --json`: one contact and everything around them."""
 
@@ -159,6 +170,7 @@ class Profile(TypedDict):
     offers_to_give: list[OfferToGive]
     introductions: list[Introduction]
     next: Optional[NextTouch]
+    keep_warm: KeepWarm
 
 
 # ---- the cadence -----------------------------------------------------------------------------
@@ -172,6 +184,9 @@ class Cadence(TypedDict):
     cadence_days: Optional[int]
     interval_days: Optional[int]
     source: Optional[str]  # "own", "role", or null (not on keep-warm)
+    paused: bool
+    snoozed_until: Optional[str]
+    next: Optional[NextTouch]
 
 
 class Draft(TypedDict):
@@ -224,6 +239,14 @@ class RoundRow(TypedDict):
     cancelled: bool  # its invite was cancelled (docs/mail.md)
 
 
+class TimelineRow(TypedDict):
+    """A timeline they stated: on `stated_on`, "we will reply by `reply_by`"."""
+
+    stated_on: str
+    reply_by: str
+    contact: Optional[int]  # who said it (`crm log --reply-by`); null from `crm interview`
+
+
 class ApplicationRow(TypedDict):
     """`crm applications --json`: one per application."""
 
@@ -237,6 +260,7 @@ class ApplicationRow(TypedDict):
     outcome: Optional[str]
     outcome_on: Optional[str]
     outcome_note: Optional[str]
+    timelines: list[TimelineRow]
 
 
 class RecordedRound(TypedDict):
@@ -256,7 +280,20 @@ class GivenTo(TypedDict):
 OfferRow = TypedDict("OfferRow", {
     "id": int, "kind": str, "title": str, "url": Optional[str], "interests": list[str], "for": Optional[int],
     "introduce": Optional[int], "on": str, "given_to": list[GivenTo],
+    "lapses_on": Optional[str],  # from this day it is suggested no more; null: it does not lapse
 })
+
+
+class TriageRow(TypedDict):
+    """`crm triage --json`: one per contact still `other`, most promising first."""
+
+    id: int
+    name: str
+    title: Optional[str]
+    org: Optional[str]
+    touches: int
+    last_touch: Optional[str]
+    interests: list[str]
 
 
 class IntroPair(TypedDict):
@@ -333,6 +370,7 @@ class ReviewWeek(TypedDict):
     answered: int
     waiting: int
     offers_given: int
+    expecting_answer: int  # outbound touches that expect an answer (not thank-yous, connects...)
 
 
 class TouchTotals(TypedDict):
@@ -344,6 +382,7 @@ class TouchTotals(TypedDict):
 class Replies(TypedDict):
     window_days: int
     outbound: int
+    expecting_answer: int
     answered: int
     unanswered: int
     waiting: int
@@ -366,10 +405,16 @@ class Bucket(TypedDict):
     ids: list[int]
 
 
+class WarmthBucket(TypedDict):
+    count: int
+    ids: list[int]
+    contacts: list[ContactRef]  # all of them, by name
+
+
 class Warmth(TypedDict):
-    warm: Bucket
-    cooling: Bucket
-    cold: Bucket
+    warm: WarmthBucket
+    cooling: WarmthBucket
+    cold: WarmthBucket
 
 
 class Stages(TypedDict):
@@ -610,4 +655,5 @@ SHAPES: dict[str, object] = {
     "mail import": MailImport,
     "invite import": InviteImport,
     "relog": RelogResult,
+    "triage": list[TriageRow],
 }

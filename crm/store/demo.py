@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from crm.errors import CrmError
 from crm.formats.card import Card, Typed
 from crm.store.applications import record_interview, set_outcome
-from crm.store.contacts import ContactChanges, create_contact, edit_contact, tag_contact
+from crm.store.contacts import create_contact, tag_contact
 from crm.store.models import Application, Contact, database
 from crm.store.offers import add_offer
 from crm.store.touchpoints import log_touch
@@ -39,6 +39,7 @@ class Person:
     email: str
     interests: tuple[str, ...] = ()
     note: str = ""
+    role: str = ""  # a role they have had all along (one set later would enter keep-warm that day)
 
 
 PEOPLE = (
@@ -49,14 +50,14 @@ PEOPLE = (
     Person("elodie", "Élodie Moreau", "Acme Robotics", "Engineering Manager", "elodie.moreau@acme.example",
            ("rust",), "Met at the RustConf hallway track, asked about the platform team."),
     Person("omar", "Omar Haddad", "Globex", "Site Reliability Engineer", "omar.haddad@mail.example",
-           ("chess", "climbing", "distributed systems")),
+           ("chess", "climbing", "distributed systems"), role="peer"),
     Person("priya", "Priya Raman", "Initech", "Talent Partner", "priya.raman@initech.example", ("running",)),
     Person("kenji", "Kenji Sato", "Initech", "Hiring Manager, Data Platform", "kenji.sato@initech.example",
            ("kubernetes",)),
     Person("maria", "Maria Santos", "Umbrella Labs", "Principal Engineer", "maria.santos@umbrella.example",
            ("distributed systems",)),
     Person("lena", "Lena Fischer", "Hooli", "Director of Engineering", "lena.fischer@hooli.example",
-           ("rust", "mentoring")),
+           ("rust", "mentoring"), role="mentor"),
 )
 
 
@@ -124,7 +125,7 @@ def _write(on: date, now: str) -> DemoSummary:
         given, _, family = person.name.partition(" ")
         card = Card(display_name=person.name, given_name=given, family_name=family, org=person.org,
                     title=person.title, note=person.note, uid=DEMO_UID_PREFIX + person.key,
-                    emails=[Typed(person.email, "work")], categories=list(person.interests))
+                    emails=[Typed(person.email, "work")], categories=list(person.interests), role=person.role)
         contact = create_contact(card, now)
         people[person.key] = contact
     p = people
@@ -138,9 +139,7 @@ def _write(on: date, now: str) -> DemoSummary:
     # Lena, a former manager: keep-warm for years. Last spoke three months ago.
     log("lena", "message", at(-94, 9), via="email", note="Caught up after her team's launch")
     log("lena", "message", at(-93, 18), via="email", inbound=True, note="Said to keep her posted on the search")
-    edit_contact(p["lena"], ContactChanges(role="mentor"), now)
     # Omar, a peer from the Globex meetup.
-    edit_contact(p["omar"], ContactChanges(role="peer"), now)
     tag_contact(p["omar"], ["distributed systems"], note="talked about Raft at the Globex meetup")
 
     # Initech, Data Platform Engineer: Priya recruits, Kenji interviews; a rejection yesterday.

@@ -45,7 +45,7 @@ def next_touch(contact: Contact, today: date) -> shapes.NextTouch | None:
     }
 
 
-def keep_warm_state(contact: Contact) -> dict:
+def keep_warm_state(contact: Contact) -> shapes.KeepWarm:
     """Paused, snoozed-until, and the keep-warm interval with where it comes from (`crm show`
     and `crm cadence`, text and JSON)."""
     from crm.cadence.rules import interval_and_source
@@ -62,7 +62,7 @@ def keep_warm_state(contact: Contact) -> dict:
     }
 
 
-def keep_warm_text(state: dict, role: str) -> str:
+def keep_warm_text(state: shapes.KeepWarm, role: str) -> str:
     if state["interval_days"] is None:
         text = f"not on keep-warm (role {role})"
     elif state["source"] == "own":

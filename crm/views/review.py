@@ -202,7 +202,7 @@ def _names(ids) -> dict[int, str]:
     return contact_names(ids)
 
 
-def _by_name(ids: list[int], names: dict[int, str]) -> list[dict]:
+def _by_name(ids: list[int], names: dict[int, str]) -> list[shapes.ContactRef]:
     """The contacts by name (case-insensitive), then id."""
     return sorted(({"id": i, "name": names.get(i, f"#{i}")} for i in ids),
                   key=lambda c: (c["name"].casefold(), c["id"]))

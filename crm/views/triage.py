@@ -6,6 +6,7 @@ those with a title, then with an organisation; ties by name, then id. One query.
 """
 from __future__ import annotations
 
+from crm import shapes
 from crm.store.models import database
 
 _TRIAGE = """
@@ -20,7 +21,7 @@ ORDER BY touches DESC, last_on IS NULL, last_on DESC, c.title = '', o.name IS NU
 """
 
 
-def triage_rows(limit: int | None = None) -> list[dict]:
+def triage_rows(limit: int | None = None) -> list[shapes.TriageRow]:
     """The `crm triage --json` records, most promising first."""
     rows = database.execute_sql(_TRIAGE + ("" if limit is None else f" LIMIT {int(limit)}")).fetchall()
     return [
