@@ -494,19 +494,22 @@ def offer_stage(world: World) -> Iterator[Suggestion]:
         last = contact.touches.last_outbound_on
         return contact if last is None or last < since else None
 
+    def to_the_others(action: str, since: date, reason_for) -> Iterator[Suggestion]:
+        """One note to the contact of each other open application, about it."""
+        for other, other_rounds in open_ones:
+            target = pending(world.contact_for(other, other_rounds), since)
+            if target is not None:
+                yield world.make(target, action, since, reason_for(other), application=other)
+
     for application, rounds, decided in world.applications:
         if not decided or application.outcome_on is None:
             continue
         on, org, position = application.outcome_on, application.org, application.position
         if application.outcome == "offer":
-            for other, other_rounds in open_ones:
-                target = pending(world.contact_for(other, other_rounds), on)
-                if target is not None:
-                    reason = (
-                        f"You have an offer from {org} ({day(on, today)}); tell {other.org} and ask whether they"
-                        f" can share where things stand on {other.position}."
-                    )
-                    yield world.make(target, "courtesy-note", on, reason, application=other)
+            yield from to_the_others("courtesy-note", on, lambda other: (
+                f"You have an offer from {org} ({day(on, today)}); tell {other.org} and ask whether they"
+                f" can share where things stand on {other.position}."
+            ))
         elif application.outcome == "hired":
             people = [application.recruiter_id] + [cid for r in rounds for cid in r.interviewer_ids]
             for contact_id in dict.fromkeys(cid for cid in people if cid is not None):
@@ -514,14 +517,10 @@ def offer_stage(world: World) -> Iterator[Suggestion]:
                 if target is not None:
                     reason = f"You accepted the {position} offer at {org} on {day(on, today)}; thank them for their part."
                     yield world.make(target, "thank-you", on, reason, application=application)
-            for other, other_rounds in open_ones:
-                target = pending(world.contact_for(other, other_rounds), on)
-                if target is not None:
-                    reason = (
-                        f"You accepted an offer from {org} on {day(on, today)}; withdraw politely from"
-                        f" {other.position} at {other.org} and thank them."
-                    )
-                    yield world.make(target, "withdrawal", on, reason, application=other)
+            yield from to_the_others("withdrawal", on, lambda other: (
+                f"You accepted an offer from {org} on {day(on, today)}; withdraw politely from"
+                f" {other.position} at {other.org} and thank them."
+            ))
         elif application.outcome == "withdrawn":
             target = pending(world.contact_for(application, rounds), on)
             if target is not None:
