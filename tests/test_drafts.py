@@ -45,7 +45,7 @@ def test_the_drafted_actions_are_the_engines():
 
     assert ACTIONS == settings.DRAFT_ACTIONS == DRAFT_ACTIONS
     assert settings.ACTIONS == ("prepare",) + ACTIONS
-    assert {t.action for t in list_templates(None)} == set(ACTIONS) | {"thank-you-handwritten"}
+    assert {t.action for t in list_templates(None)} == set(ACTIONS) | {"thank-you-handwritten", "thank-you-hired"}
     assert all(t.path.is_file() and t.path.parent == PACKAGE_TEMPLATES for t in list_templates(None))
 
 
