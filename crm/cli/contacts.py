@@ -47,12 +47,17 @@ def add(app, name, emails, phones, org, title, role, interests, urls, note, on, 
 
     Example: crm add "Ada Lovelace" --email ada@example.com --org Acme --role recruiter --interest chess
     """
-    from crm.store.contacts import card_from_changes, create_contact
+    from crm.store.contacts import card_from_changes, create_contact, namesakes
 
-    card = card_from_changes(_changes(name, emails, phones, org, title, role, interests, urls, note))
-    contact = create_contact(card, app.moment(parse_on(app, on)))
+    card = card_from_changes(_changes(name, emails, phones, org, title, role, interests, urls, note), region=app.region)
+    contact = create_contact(card, app.moment(parse_on(app, on)), app.region)
+    others = namesakes(contact)
+    if others:  # two people may share a name: added, but say so, with both ids
+        listed = ", ".join(f"#{i}" for i in others)
+        click.echo(f"Warning: {clean(contact.display_name)} (#{contact.id}) has the same name as {listed};"
+                   f" look them up by id or email.", err=True)
     if as_json:
-        echo_json({"id": contact.id})
+        echo_json({"id": contact.id, "namesakes": others})
     else:
         click.echo(contact.id)
 
@@ -124,7 +129,8 @@ def edit(app, contact, name, emails, phones, org, title, role, interests, urls, 
     from crm.store.contacts import edit_contact, resolve_contact
 
     found = resolve_contact(contact)
-    edit_contact(found, _changes(name, emails, phones, org, title, role, interests, urls, note), app.now_iso)
+    edit_contact(found, _changes(name, emails, phones, org, title, role, interests, urls, note), app.now_iso,
+                 app.region)
     click.echo(f"Updated {clean(found.display_name)} (#{found.id}).", err=True)
 
 

@@ -65,7 +65,8 @@ def import_(app, paths, dry_run, strict, fmt, on, as_json):
     progress = _Progress(enabled=sys.stderr.isatty() and not as_json)
     try:
         report = import_paths(
-            paths, app.moment(parse_on(app, on)), dry_run=dry_run, strict=strict, fmt=fmt, on_file=progress.start
+            paths, app.moment(parse_on(app, on)), dry_run=dry_run, strict=strict, fmt=fmt, on_file=progress.start,
+            region=app.region,
         )
     finally:
         progress.finish()

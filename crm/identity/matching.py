@@ -215,8 +215,9 @@ def find_duplicates(people: Iterable[Person], threshold: int = DEFAULT_THRESHOLD
 # ---- merging ------------------------------------------------------------------------------
 
 
-def merge_contacts(keep_id: int, other_id: int, now: str) -> None:
-    """Merge OTHER into KEEP in one transaction, then delete OTHER.
+def merge_contacts(keep_id: int, other_id: int, now: str, region: str | None = None) -> int:
+    """Merge OTHER into KEEP in one transaction, then delete OTHER; returns the journal entry's id
+    (`crm unmerge` undoes it).
 
     KEEP's fields win; empty ones are filled from OTHER. Emails, phones, URLs, profiles,
     interests and unmapped vCard properties are united; notes are appended; touchpoints,
@@ -225,6 +226,7 @@ def merge_contacts(keep_id: int, other_id: int, now: str) -> None:
     from crm.formats.card import merge_cards
     from crm.store.contacts import apply_card, contact_to_card
     from crm.errors import InvalidInput
+    from crm.store.journal import brought_by, record
     from crm.store.models import Contact
 
     if keep_id == other_id:
@@ -235,6 +237,10 @@ def merge_contacts(keep_id: int, other_id: int, now: str) -> None:
         a, b = contact_to_card(keep), contact_to_card(other)
         merged = merge_cards(a, b, other_wins=False)  # OTHER's UID, if taken, is free once OTHER is gone
         conn = database.connection()
+        brought = brought_by(other_id, keep_id)
+        absorbed_row = {"role": other.role, "cadence_days": other.cadence_days,
+                        "snoozed_until": other.snoozed_until, "paused": other.paused, "created_at": other.created_at}
+        role_before = keep.role
         # Interest notes from OTHER survive for the interests KEEP lacked.
         other_notes = dict(conn.execute(
             "SELECT i.name, ci.note FROM contact_interest ci JOIN interest i ON i.id = ci.interest_id"
@@ -259,9 +265,13 @@ def merge_contacts(keep_id: int, other_id: int, now: str) -> None:
             if getattr(keep, field_name) is None and getattr(other, field_name) is not None:
                 setattr(keep, field_name, getattr(other, field_name))
         other.delete_instance()
-        apply_card(keep, merged, now)
+        apply_card(keep, merged, now, region)
+        entry = record(at=now, kept_id=keep_id, before=a, after=merged, absorbed=b, reason="merge", evidence="",
+                       source="merge", absorbed_id=other_id, absorbed_row=absorbed_row,
+                       kept_role=(role_before, keep.role), brought=brought)
         for name, note in other_notes.items():
             if note:
                 conn.execute(
                     "UPDATE contact_interest SET note = ? WHERE contact_id = ? AND note = ''"
                     " AND interest_id = (SELECT id FROM interest WHERE name = ?)", (note, keep_id, name))
+    return entry

@@ -41,8 +41,8 @@ class SchemaMigration(BaseModel):
 
 
 class Organisation(BaseModel):
-    name = TextField(unique=True)  # COLLATE NOCASE in the DDL
-    name_key = TextField(index=True)  # folded for matching
+    name = TextField(unique=True)  # COLLATE NOCASE in the DDL (m001); name_key is what decides
+    name_key = TextField(unique=True)  # crm.text.org_key: folded, legal forms dropped (unique since m004)
 
 
 class Contact(BaseModel):
@@ -86,6 +86,7 @@ class ContactMethod(BaseModel):
 
 class Interest(BaseModel):
     name = TextField(unique=True)  # COLLATE NOCASE in the DDL
+    name_key = TextField(unique=True)  # m004: crm.text.interest_key (case and accents folded)
 
 
 class ContactInterest(BaseModel):
@@ -205,6 +206,24 @@ class MeSetting(BaseModel):
     updated_at = TextField()
 
 
+# ---- m004: the merge journal -----------------------------------------------------------------
+
+
+class MergeJournal(BaseModel):
+    """One join of two records of a person (crm.store.journal), with what it takes to undo it."""
+
+    at = TextField()
+    source = TextField()  # merge | import
+    kept_id = IntegerField(index=True)  # no foreign key: the entry outlives either contact
+    kept_name = TextField()
+    absorbed_id = IntegerField(null=True)  # None when an import's card was absorbed
+    absorbed_name = TextField()
+    reason = TextField()  # a key of crm.identity.rules.REASONS
+    evidence = TextField(default="")
+    undo = TextField()  # JSON: the cards before/after, the absorbed record, the rows it brought
+    undone_at = TextField(null=True)
+
+
 ALL_MODELS = [
     SchemaMigration,
     Organisation,
@@ -222,4 +241,5 @@ ALL_MODELS = [
     MeSetting,
     OwnAddress,
     MailFolder,
+    MergeJournal,
 ]
