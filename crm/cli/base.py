@@ -231,7 +231,18 @@ def complete_contact(ctx: click.Context, param: click.Parameter, incomplete: str
             conn.close()
     except sqlite3.Error:
         return []
-    return [CompletionItem(name) for name, _key in rows]
+    return [CompletionItem(shell_safe(name)) for name, _key in rows]
+
+
+def shell_safe(value: str) -> str:
+    """A completion value the shell can take back as one word. zsh (compadd) and fish escape
+    what they insert; bash inserts COMPREPLY verbatim, so for bash the value comes quoted:
+    "Björn Lindqvist" -> 'Björn Lindqvist', "O'Neil" -> 'O'"'"'Neil'."""
+    import shlex
+
+    if os.environ.get("_CRM_COMPLETE", "").startswith("bash"):
+        return shlex.quote(value)
+    return value
 
 
 def _like(text: str) -> str:

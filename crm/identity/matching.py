@@ -215,6 +215,38 @@ def find_duplicates(people: Iterable[Person], threshold: int = DEFAULT_THRESHOLD
 # ---- merging ------------------------------------------------------------------------------
 
 
+def merge_preview(keep_id: int, other_id: int) -> list[str]:
+    """What `merge_contacts(keep_id, other_id)` would do, one line each (nothing is written)."""
+    from crm.formats.card import merge_cards
+    from crm.store.contacts import contact_to_card
+    from crm.store.journal import brought_by
+    from crm.store.models import Contact
+
+    keep, other = Contact.get_by_id(keep_id), Contact.get_by_id(other_id)
+    a, b = contact_to_card(keep), contact_to_card(other)
+    merged = merge_cards(a, b, other_wins=False)
+    lines = []
+    for label, name in (("emails", "emails"), ("phones", "phones"), ("URLs", "urls"), ("profiles", "socials")):
+        gained = [t.value for t in getattr(merged, name)[len(getattr(a, name)):]]
+        if gained:
+            lines.append(f"{keep.display_name} gains {label}: {', '.join(gained)}")
+    gained_tags = merged.categories[len(a.categories):]
+    if gained_tags:
+        lines.append(f"{keep.display_name} gains interests: {', '.join(gained_tags)}")
+    for field_name in ("org", "title", "nickname", "note"):
+        if getattr(merged, field_name) != getattr(a, field_name):
+            lines.append(f"{field_name}: {getattr(a, field_name) or '(empty)'} -> {getattr(merged, field_name)}")
+    brought = brought_by(other_id, keep_id)
+    moved = [(len(brought.touchpoints), "touchpoint(s)"), (len(brought.recruiter_of), "application(s) as recruiter"),
+             (len(brought.rounds), "interview round(s)"),
+             (len(brought.offers_for) + len(brought.offers_introducing), "offer(s)")]
+    moving = ", ".join(f"{n} {what}" for n, what in moved if n)
+    if moving:
+        lines.append(f"moves to {keep.display_name}: {moving}")
+    lines.append(f"{other.display_name} (#{other.id}) is then removed (`crm unmerge` can undo it)")
+    return lines
+
+
 def merge_contacts(keep_id: int, other_id: int, now: str, region: str | None = None) -> int:
     """Merge OTHER into KEEP in one transaction, then delete OTHER; returns the journal entry's id
     (`crm unmerge` undoes it).

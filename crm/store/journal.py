@@ -132,7 +132,7 @@ def undo_card(current: Card, before: Card, after: Card) -> Card:
     return restored
 
 
-def unmerge(entry_id: int, now: str) -> tuple[int, int]:
+def unmerge(entry_id: int, now: str, region: str | None = None) -> tuple[int, int]:
     """Undo journal entry `entry_id` in one transaction: the kept contact loses what the join
     brought, and the absorbed record is a contact again with its fields, methods, interests,
     touchpoints and application roles. Returns (kept id, restored id)."""
@@ -153,7 +153,7 @@ def unmerge(entry_id: int, now: str) -> tuple[int, int]:
         undo: dict[str, Any] = json.loads(undo_text)
         before, after = card_from_json(undo["before"]), card_from_json(undo["after"])
         absorbed = card_from_json(undo["absorbed"])
-        apply_card(kept, undo_card(contact_to_card(kept), before, after), now)
+        apply_card(kept, undo_card(contact_to_card(kept), before, after), now, region)
         if undo["kept_role"] and kept.role == undo["kept_role"][1]:
             kept.role = undo["kept_role"][0]
             kept.save()
@@ -166,7 +166,7 @@ def unmerge(entry_id: int, now: str) -> tuple[int, int]:
         if not absorbed.uid or conn.execute("SELECT 1 FROM contact WHERE uid = ?", (absorbed.uid,)).fetchone():
             absorbed.uid = new_uid()
         restored = Contact.get_by_id(new_id)
-        apply_card(restored, absorbed, now)
+        apply_card(restored, absorbed, now, region)
         for column in _ROW[:4]:
             if column in row_values:
                 conn.execute(f"UPDATE contact SET {column} = ? WHERE id = ?", (row_values[column], new_id))
