@@ -297,3 +297,23 @@ def test_today_limit_zero_shows_no_suggestion_and_says_how_many(run):
     assert result.exit_code == 0, result.output
     assert result.stdout == "1 more due (crm today --limit 1 shows all).\n"
     assert json.loads(run("today", "--on", "2026-06-01", "--limit", "0", "--json").stdout) == []
+
+
+# ---- legacy charsets ---------------------------------------------------------------------
+
+
+def test_undeclared_8_bit_names_decode_to_their_script(run, tmp_path):
+    cyrillic = tmp_path / "cyrillic.vcf"
+    cyrillic.write_bytes(("BEGIN:VCARD\r\nVERSION:2.1\r\nN:Петрова;Наталья\r\nFN:Наталья Петрова\r\n"
+                          "ORG:Рога и копыта\r\nEND:VCARD\r\n"
+                          "BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Сергей Иванов\r\nEND:VCARD\r\n").encode("cp1251"))
+    greek = tmp_path / "greek.vcf"
+    greek.write_bytes("BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Ελένη Παπαδοπούλου\r\nEND:VCARD\r\n".encode("cp1253"))
+    western = tmp_path / "western.vcf"
+    western.write_bytes("BEGIN:VCARD\r\nVERSION:2.1\r\nFN:François Lefèvre\r\nEND:VCARD\r\n".encode("cp1252"))
+    hinted = tmp_path / "hinted.vcf"  # a charset declared elsewhere in the card is the strong hint
+    hinted.write_bytes(b"BEGIN:VCARD\r\nVERSION:2.1\r\nNOTE;CHARSET=ISO-8859-2:" + "Łódź".encode("iso8859-2")
+                       + b"\r\nFN:" + "Paweł Żak".encode("iso8859-2") + b"\r\nEND:VCARD\r\n")
+    for path in (cyrillic, greek, western, hinted):
+        assert run("import", path).exit_code == 0
+    assert names(run) == ["François Lefèvre", "Paweł Żak", "Ελένη Παπαδοπούλου", "Наталья Петрова", "Сергей Иванов"]
