@@ -77,6 +77,22 @@ def phone_key(number: str, region: str | None = None) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def phone_key_fits(value: str, norm: str) -> bool:
+    """True when `norm` is a key `phone_key` gives `value` with some region: the region of the
+    E.164 number itself, for a national number keyed where it is dialled."""
+    if norm == phone_key(value):
+        return True
+    if not norm.startswith("+"):
+        return False
+    import phonenumbers
+
+    try:
+        region = phonenumbers.region_code_for_number(phonenumbers.parse(norm))
+    except phonenumbers.NumberParseException:
+        return False
+    return bool(region) and norm == phone_key(value, region)
+
+
 def email_key(address: str) -> str:
     return address.strip().lower()
 

@@ -317,3 +317,11 @@ def test_undeclared_8_bit_names_decode_to_their_script(run, tmp_path):
     for path in (cyrillic, greek, western, hinted):
         assert run("import", path).exit_code == 0
     assert names(run) == ["François Lefèvre", "Paweł Żak", "Ελένη Παπαδοπούλου", "Наталья Петрова", "Сергей Иванов"]
+
+
+def test_check_accepts_a_national_number_keyed_with_the_region(run, monkeypatch):
+    monkeypatch.setenv("CRM_REGION", "GB")
+    run("add", "William Ng", "--phone", "020 7946 0000")
+    monkeypatch.delenv("CRM_REGION")
+    result = run("check")
+    assert result.exit_code == 0, result.output

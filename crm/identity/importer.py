@@ -1,8 +1,9 @@
 """Importing cards into the store: identity matching, merging, one transaction per file.
 
-Identity, in order: vCard UID, then any shared email (case-insensitive), then a shared phone
-number (last nine digits), else a new contact. Fuzzy name matches are never merged here: the
-new contact is created and `crm dupes` shows the pair.
+Identity: the join rules of `crm.identity.rules` (UID; a shared email or phone with names that
+agree; a profile URL; the same name at the same organisation), each join reported with its
+reason and journalled when it changed the contact. Fuzzy name matches are never merged here:
+the new contact is created and `crm dupes` shows the pair.
 
 Reading files is the format layer's job (`crm.formats.vcard`); this module sees only `Card` values.
 """

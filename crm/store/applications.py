@@ -65,14 +65,14 @@ class RecordedRound:
 
 
 def find_or_create_org(name: str) -> Organisation:
-    """The organisation with this name (case- and accent-insensitive), created if new."""
+    """The organisation with this name (`crm.text.org_key`: case, accents and legal forms
+    ignored), created if new: the same rule as `crm add --org` and the importer."""
     from crm.store.contacts import get_or_create_org
 
-    name = " ".join(name.split())
-    if not name:
+    organisation = get_or_create_org(name)
+    if organisation is None:
         raise InvalidInput("an organisation needs a name")
-    existing = Organisation.select().where(Organisation.name_key == fold(name)).order_by(Organisation.id).first()
-    return existing or get_or_create_org(name)
+    return organisation
 
 
 def record_interview(
