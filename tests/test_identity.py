@@ -325,3 +325,10 @@ def test_check_accepts_a_national_number_keyed_with_the_region(run, monkeypatch)
     monkeypatch.delenv("CRM_REGION")
     result = run("check")
     assert result.exit_code == 0, result.output
+
+
+def test_dupes_does_not_pair_names_that_differ_only_in_digits(run, tmp_path):
+    imported(run, vcf(tmp_path / "n.vcf", *[f"Person{i} Test||Initech" for i in range(5)], "Ada Lovelace||Initech",
+                      "Ada Lovelac||Initech"))
+    pairs = json.loads(run("dupes", "--json", "--threshold", "70").stdout)
+    assert [(p["a"]["name"], p["b"]["name"]) for p in pairs] == [("Ada Lovelace", "Ada Lovelac")]

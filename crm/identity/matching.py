@@ -22,6 +22,7 @@ SUPPORT_FROM = 85  # name similarity from which the same organisation or domain 
 SHARED_PHONE_BONUS = 15
 OTHER_ORG_PENALTY = 15  # namesakes at two companies, sharing nothing else: 85, below the default 90
 OTHER_INITIAL_PENALTY = 20  # "John A. Smith" and "John B. Smith" are two people
+OTHER_NUMBER_PENALTY = 30  # "Person0 Test" and "Person1 Test" are two people (crm.identity.rules)
 QUICK_REJECT = 60  # below this name similarity, only a shared email or phone makes a candidate
 # Mail providers anyone can use: sharing one says nothing about two people. Judged by the name
 # before the first dot, so gmail.com, yahoo.co.uk and web.de all count.
@@ -36,6 +37,7 @@ def is_free_mail(domain: str) -> bool:
 
 _SOUNDEX = str.maketrans("bfpvcgjkqsxzdtlmnr", "111122222222334556", "aeiouyhw")
 _WORD = re.compile(r"[a-z0-9]+")
+_DIGITS = re.compile(r"\d+")
 
 
 def phonetic(token: str) -> str:
@@ -157,6 +159,9 @@ def score_pair(a: Person, b: Person, name_score: float | None = None) -> tuple[i
     if initials_a and initials_b and not initials_a & initials_b and not (shared_emails or shared_phones):
         evidence.append("different middle initials")
         score -= OTHER_INITIAL_PENALTY
+    if _DIGITS.findall(a.key) != _DIGITS.findall(b.key) and not (shared_emails or shared_phones):
+        evidence.append("different numbers in the names")
+        score -= OTHER_NUMBER_PENALTY
     if a.org and b.org and a.org != b.org and not (shared_emails or shared_phones):
         evidence.append(f"different organisations ({a.org}; {b.org})")
         score -= OTHER_ORG_PENALTY
