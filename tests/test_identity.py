@@ -262,8 +262,11 @@ def test_real_bash_completion_gives_a_command_that_runs(run, tmp_path, private_d
     (bin_dir / "crm").chmod(0o755)
     env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
                PYTHONPATH=str(Path(__file__).resolve().parents[1]))
-    source = subprocess.run([sys.executable, "-m", "crm"], env=dict(os.environ, _CRM_COMPLETE="bash_source"),
-                            capture_output=True, text=True).stdout
+    from click.shell_completion import BashComplete
+
+    from crm.cli import cli
+
+    source = BashComplete(cli, {}, "crm", "_CRM_COMPLETE").source()  # what `_CRM_COMPLETE=bash_source crm` prints
     script = tmp_path / "complete.sh"
     script.write_text(
         f"{source}\n"

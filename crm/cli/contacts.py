@@ -101,7 +101,8 @@ def list_(app, role, interest, org, as_json):
 def show(app, contact, on, as_json):
     """Show one contact and everything around it.
 
-    CONTACT is an id, an email address, or a name (fuzzy, accent-insensitive).
+    CONTACT is an id, an email address, or a name: exact, else every word a word's start, else
+    one clear fuzzy match (accent-insensitive).
 
     Example: crm show "ada lovelace"
     """

@@ -404,7 +404,8 @@ def intros(app, limit, as_json):
 def org(app, org, as_json):
     """Show who you know at an organisation, in what role, and when you last spoke.
 
-    ORG is matched like a contact name: exact (case- and accent-insensitive), else a clear best match.
+    ORG is matched like a contact name: exact (case, accents and legal forms ignored), else
+    every word a word's start, else a clear best match.
 
     Example: crm org "acme robotics"
     """
