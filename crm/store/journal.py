@@ -12,6 +12,7 @@ import json
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from crm import shapes
 from crm.errors import InvalidInput, NotFound
 from crm.formats.card import Birthday, Card, Typed
 from crm.store.models import Contact, database
@@ -96,7 +97,7 @@ def add_touchpoint(entry_id: int, touchpoint_id: int) -> None:
     conn.execute("UPDATE merge_journal SET undo = ? WHERE id = ?", (json.dumps(undo, ensure_ascii=False), entry_id))
 
 
-def journal_rows() -> list[dict]:
+def journal_rows() -> list[shapes.MergeEntry]:
     """The `crm merges --json` records, oldest first."""
     rows = database.connection().execute(
         "SELECT id, at, source, kept_id, kept_name, absorbed_id, absorbed_name, reason, evidence, undone_at"
