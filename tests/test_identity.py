@@ -335,3 +335,19 @@ def test_dupes_does_not_pair_names_that_differ_only_in_digits(run, tmp_path):
                       "Ada Lovelac||Initech"))
     pairs = json.loads(run("dupes", "--json", "--threshold", "70").stdout)
     assert [(p["a"]["name"], p["b"]["name"]) for p in pairs] == [("Ada Lovelace", "Ada Lovelac")]
+
+
+def test_unmerge_gives_back_a_mail_touch_the_merge_folded_into_one(run, private_database):
+    run("add", "Ada Lovelace")
+    run("add", "A. Lovelace")
+    assert run("log", "1", "message", "--via", "email", "--on", "2026-03-02").exit_code == 0
+    assert run("log", "2", "message", "--via", "email", "--on", "2026-03-02").exit_code == 0
+    conn = sqlite3.connect(private_database)
+    conn.execute("UPDATE touchpoint SET message_key = '<m1@example.com>'")  # one message, logged for both
+    conn.commit()
+    conn.close()
+    assert run("merge", "1", "2", "--yes").exit_code == 0
+    assert len(json.loads(run("history", "1", "--json").stdout)) == 1
+    assert run("unmerge", "1").exit_code == 0
+    assert len(json.loads(run("history", "1", "--json").stdout)) == 1
+    assert len(json.loads(run("history", "2", "--json").stdout)) == 1

@@ -263,7 +263,7 @@ def merge_contacts(keep_id: int, other_id: int, now: str, region: str | None = N
     from crm.formats.card import merge_cards
     from crm.store.contacts import apply_card, contact_to_card
     from crm.errors import InvalidInput
-    from crm.store.journal import brought_by, record
+    from crm.store.journal import brought_by, record, rows_as_dicts
     from crm.store.models import Contact
 
     if keep_id == other_id:
@@ -282,11 +282,13 @@ def merge_contacts(keep_id: int, other_id: int, now: str, region: str | None = N
         other_notes = dict(conn.execute(
             "SELECT i.name, ci.note FROM contact_interest ci JOIN interest i ON i.id = ci.interest_id"
             " WHERE ci.contact_id = ?", (other_id,)).fetchall())
-        # One mail message is one touch per person: OTHER's copy of a message KEEP has too goes.
-        conn.execute(
-            "DELETE FROM touchpoint WHERE contact_id = ? AND message_key IN"
-            " (SELECT message_key FROM touchpoint WHERE contact_id = ? AND message_key IS NOT NULL)",
-            (other_id, keep_id))
+        # One mail message is one touch per person: OTHER's copy of a message KEEP has too goes
+        # (kept whole in the journal, so `crm unmerge` gives it back).
+        duplicate_messages = (
+            "FROM touchpoint WHERE contact_id = ? AND message_key IN"
+            " (SELECT message_key FROM touchpoint WHERE contact_id = ? AND message_key IS NOT NULL)")
+        dropped = rows_as_dicts(conn.execute(f"SELECT * {duplicate_messages}", (other_id, keep_id)))
+        conn.execute(f"DELETE {duplicate_messages}", (other_id, keep_id))
         for table, column in (("touchpoint", "contact_id"), ("application", "recruiter_id"),
                               ("offer", "for_contact_id"), ("offer", "introduce_id")):
             conn.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?", (keep_id, other_id))
@@ -305,7 +307,7 @@ def merge_contacts(keep_id: int, other_id: int, now: str, region: str | None = N
         apply_card(keep, merged, now, region)
         entry = record(at=now, kept_id=keep_id, before=a, after=merged, absorbed=b, reason="merge", evidence="",
                        source="merge", absorbed_id=other_id, absorbed_row=absorbed_row,
-                       kept_role=(role_before, keep.role), brought=brought)
+                       kept_role=(role_before, keep.role), brought=brought, dropped_touchpoints=dropped)
         for name, note in other_notes.items():
             if note:
                 conn.execute(

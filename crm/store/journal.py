@@ -69,10 +69,17 @@ def brought_by(absorbed_id: int, kept_id: int) -> Brought:
     )
 
 
+def rows_as_dicts(cursor) -> list[dict]:
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
+
 def record(*, at: str, kept_id: int, before: Card, after: Card, absorbed: Card, reason: str, evidence: str,
            source: str, absorbed_id: int | None = None, absorbed_row: dict | None = None,
-           kept_role: tuple[str, str] | None = None, brought: Brought = Brought()) -> int:
-    """Write one journal entry (inside the caller's transaction); returns its id."""
+           kept_role: tuple[str, str] | None = None, brought: Brought = Brought(),
+           dropped_touchpoints: list[dict] = ()) -> int:
+    """Write one journal entry (inside the caller's transaction); returns its id.
+    `dropped_touchpoints`: whole rows the join deleted (a mail message both had), put back on undo."""
     undo = {
         "before": card_to_json(before),
         "after": card_to_json(after),
@@ -80,6 +87,7 @@ def record(*, at: str, kept_id: int, before: Card, after: Card, absorbed: Card, 
         "absorbed_row": absorbed_row,
         "kept_role": list(kept_role) if kept_role else None,  # (before, after)
         "brought": asdict(brought),
+        "dropped_touchpoints": list(dropped_touchpoints),
     }
     return database.connection().execute(
         "INSERT INTO merge_journal (at, source, kept_id, kept_name, absorbed_id, absorbed_name, reason, evidence, undo)"
@@ -177,6 +185,13 @@ def unmerge(entry_id: int, now: str, region: str | None = None) -> tuple[int, in
         for table, column, key in moves:
             for rid in brought[key]:
                 conn.execute(f"UPDATE {table} SET {column} = ? WHERE id = ? AND {column} = ?", (new_id, rid, kept_id))
+        for row in undo.get("dropped_touchpoints", []):
+            values = {**row, "contact_id": new_id}
+            if conn.execute("SELECT 1 FROM touchpoint WHERE id = ?", (values["id"],)).fetchone():
+                values.pop("id")
+            columns = ", ".join(f'"{c}"' for c in values)
+            conn.execute(f"INSERT INTO touchpoint ({columns}) VALUES ({', '.join('?' * len(values))})",
+                         tuple(values.values()))
         for round_id, kept_was_there in brought["rounds"]:
             conn.execute("INSERT OR IGNORE INTO round_interviewer (round_id, contact_id) VALUES (?, ?)",
                          (round_id, new_id))
