@@ -71,7 +71,7 @@ def build(path: Path) -> None:
             ((i, f"Org {i}", f"org {i}") for i in range(1, 5001)),
         )
         conn.executemany(
-            "INSERT INTO interest (id, name) VALUES (?, ?)", ((i, f"topic{i}") for i in range(1, INTERESTS + 1))
+            "INSERT INTO interest (id, name, name_key) VALUES (?, ?, ?)", ((i, f"topic{i}", f"topic{i}") for i in range(1, INTERESTS + 1))
         )
         contacts = []
         for cid in range(1, CONTACTS + 1):

@@ -339,6 +339,19 @@ class ImportError_(TypedDict):
     message: str
 
 
+class ImportJoin(TypedDict):
+    """A card joined to a contact: the rule (a key of crm.identity.rules.REASONS) and its proof."""
+
+    file: str
+    card: int
+    contact: int
+    name: str
+    reason: str
+    evidence: Optional[str]
+    changed: bool
+    journal: Optional[int]  # the merge journal entry that can undo it (null: nothing changed)
+
+
 class ImportReport(TypedDict):
     """`crm import --json`."""
 
@@ -350,6 +363,32 @@ class ImportReport(TypedDict):
     skipped: int
     warnings: list[str]
     errors: list[ImportError_]
+    joins: list[ImportJoin]
+
+
+class AbsorbedRef(TypedDict):
+    id: Optional[int]  # null: an imported card, not a contact
+    name: str
+
+
+class MergeEntry(TypedDict):
+    """`crm merges --json`: one per join, oldest first."""
+
+    id: int
+    date: str
+    source: str  # merge | import
+    kept: ContactRef
+    absorbed: AbsorbedRef
+    reason: str
+    evidence: Optional[str]
+    undone_at: Optional[str]
+
+
+class Added(TypedDict):
+    """`crm add --json`: the new id, and the contacts already of that (folded) name."""
+
+    id: int
+    namesakes: list[int]
 
 
 class DuplicatePair(TypedDict):
@@ -628,7 +667,7 @@ class RelogResult(TouchRow):
 # ---- every command's output ---------------------------------------------------------------------
 
 SHAPES: dict[str, object] = {
-    "add": IdOnly,
+    "add": Added,
     "log": IdOnly,
     "offer add": IdOnly,
     "list": list[ContactRow],
@@ -645,6 +684,7 @@ SHAPES: dict[str, object] = {
     "org": OrgView,
     "import": ImportReport,
     "dupes": list[DuplicatePair],
+    "merges": list[MergeEntry],
     "review": Review,
     "check": CheckReport,
     "backup": BackupReport,

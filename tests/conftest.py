@@ -96,6 +96,12 @@ def private_database(tmp_path, monkeypatch):
     path = tmp_path / "crm.db"
     monkeypatch.setenv("CRM_DB", str(path))
     monkeypatch.delenv("CRM_DEBUG", raising=False)
+    # No phone region from the machine's locale: tests that want one set CRM_REGION.
+    monkeypatch.delenv("CRM_REGION", raising=False)
+    monkeypatch.delenv("LC_TELEPHONE", raising=False)
+    for name in ("LC_ALL", "LANG"):
+        if "_" in os.environ.get(name, ""):
+            monkeypatch.setenv(name, "C.UTF-8")
     return path
 
 

@@ -79,7 +79,7 @@ def test_feedback_request_after_a_rejection_is_what_is_suggested(story):
     ok(story("log", "bjorn", "thank-you", "--on", "2026-03-05T18:00"))
     ok(story("log", "elodie", "thank-you", "--on", "2026-03-05T18:10"))
     ok(story("log", "ada", "connect", "--on", "2026-03-06"))
-    ok(story("outcome", "acme", "rejected", "--on", "2026-03-16"))
+    ok(story("outcome", "acme robotics", "rejected", "--on", "2026-03-16"))
     result = ok(story("draft", "ada", "--on", "2026-03-17", "--json"))
     shown = json.loads(result.stdout)
     assert {k: shown[k] for k in ("contact", "action", "on", "suggested", "overridden")} == {

@@ -272,6 +272,6 @@ def test_merging_two_contacts_who_got_the_same_message_keeps_one_touch(run, tmp_
     assert run("add", "Ada L.", "--email", "ada.l@acme.example").exit_code == 0
     both = message(ME, [ADA, "ada.l@acme.example"], "Hello both of you", "2026-03-02T10:00")
     assert imported(run, mbox(tmp_path / "Sent", [both]))["touches"] == 2
-    merged = run("merge", "1", "3")
+    merged = run("merge", "1", "3", "--yes")
     assert merged.exit_code == 0, merged.output
     assert [t["note"] for t in history(run, "1")] == ["Hello both of you"]

@@ -129,6 +129,6 @@ def test_merging_moves_offers_and_their_given_marks(run):
     add(run, "A. Lovelace", "--email", "ada@work.example")
     oid = offer(run, "congratulation", "Promotion", "--for", "2")
     run("log", "2", "congratulate", "--offer", oid, "--on", "2026-03-02")
-    assert run("merge", "1", "2").exit_code == 0
+    assert run("merge", "1", "2", "--yes").exit_code == 0
     [moved] = offers(run)
     assert moved["for"] == 1 and moved["given_to"] == [{"id": 1, "name": "Ada Lovelace", "on": "2026-03-02"}]

@@ -59,7 +59,7 @@ def build_story(run):
     for org, position, on in [("Acme Robotics", "Platform Engineer", "2026-03-05"), ("Globex", "SRE", "2026-04-01"),
                               ("Initech", "Developer", "2026-04-02"), ("Hooli", "Architect", "2026-05-03")]:
         ok(run("interview", "bjorn", "--org", org, "--position", position, "--on", on))
-    ok(run("outcome", "acme", "rejected", "--on", "2026-03-16"))
+    ok(run("outcome", "acme robotics", "rejected", "--on", "2026-03-16"))
     ok(run("outcome", "initech", "offer", "--on", "2026-05-01"))  # after the review: still interviewing
 
 

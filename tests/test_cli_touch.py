@@ -155,7 +155,7 @@ def test_merge_moves_the_log_to_the_kept_contact(run):
     add(run, "A. Lovelace", "--email", "ada@work.example")
     log(run, "ada@example.com", "call", "--on", "2026-03-05")
     log(run, "ada@work.example", "thank-you", "--on", "2026-03-01", "--inbound")
-    assert run("merge", "1", "2").exit_code == 0
+    assert run("merge", "1", "2", "--yes").exit_code == 0
     assert [(t["on"], t["kind"], t["direction"]) for t in history(run, "1")] == [
         ("2026-03-01", "thank-you", "in"), ("2026-03-05", "call", "out"),
     ]

@@ -239,14 +239,14 @@ def test_offer_hired_and_withdrawn_through_the_cli(imported):
     for who in ("bjorn", "chiamaka"):
         ok(run("log", who, "thank-you", "--on", "2026-03-18"))
         ok(run("log", who, "connect", "--on", "2026-03-19"))
-    ok(run("outcome", "acme", "offer", "--on", "2026-04-01"))
+    ok(run("outcome", "acme robotics", "offer", "--on", "2026-04-01"))
     assert ("courtesy-note", "Priya Shah") in due(run, "2026-04-01")
     draft = ok(run("draft", "priya", "--on", "2026-04-01")).stdout
     assert draft.startswith("Subject: Data Lead at Globex: an update from me\n")
     assert "could you share where things stand" in draft
     ok(run("log", "priya", "courtesy-note", "--on", "2026-04-01"))
     assert ("courtesy-note", "Priya Shah") not in due(run, "2026-04-02")
-    ok(run("outcome", "acme", "hired", "--on", "2026-04-06"))
+    ok(run("outcome", "acme robotics", "hired", "--on", "2026-04-06"))
     stage = [(a, n) for a, n in due(run, "2026-04-06") if a in ("thank-you", "withdrawal", "status-check")]
     assert sorted(stage) == [("thank-you", "Björn Lindqvist"), ("thank-you", "Chiamaka Okafor"),
                              ("withdrawal", "Priya Shah")]
@@ -322,8 +322,8 @@ def test_two_months_of_doing_what_today_says(imported):
         "2026-03-20": [("offer", "add", "introduction", "Meet Maria: data pipelines", "--for", "omar",
                         "--introduce", "maria", "--on", "2026-03-20")],
         "2026-03-25": [("log", "priya", "message", "--inbound", "--on", "2026-03-25", "--reply-by", "2026-04-08")],
-        "2026-04-10": [("outcome", "acme", "offer", "--on", "2026-04-10")],
-        "2026-04-20": [("outcome", "acme", "hired", "--on", "2026-04-20")],
+        "2026-04-10": [("outcome", "acme robotics", "offer", "--on", "2026-04-10")],
+        "2026-04-20": [("outcome", "acme robotics", "hired", "--on", "2026-04-20")],
     }
     outbound: dict[int, str] = {}
     seen: dict[str, list[tuple[str, str]]] = {}

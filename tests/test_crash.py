@@ -30,7 +30,7 @@ def big_vcf(path: Path, cards: int, note_bytes: int = 4000) -> None:
     The first cards update people already in the database (an update must roll back too)."""
     with open(path, "w", encoding="utf-8", newline="") as handle:
         for n in range(3):
-            handle.write(f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Renamed By Big File {n}\r\n"
+            handle.write(f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:before {n}\r\nNOTE:updated by the big file\r\n"
                          f"EMAIL:before{n}@example.com\r\nEMAIL:big-{n}@example.com\r\nEND:VCARD\r\n")
         for i in range(cards):
             note = (f"Bulk note {i}; " * (note_bytes // 12))[:note_bytes]
@@ -43,7 +43,7 @@ SMALL_VCF = (
     # A UID of its own: a card without one is given a random UID, and the two imports compared
     # below would then differ in it.
     "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:zoe-1\r\nFN:Zoë Ødegård\r\nEMAIL:zoe@example.com\r\nEND:VCARD\r\n"
-    "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Before One Updated\r\nEMAIL:before1@example.com\r\n"
+    "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:BEFORE 1\r\nEMAIL:before1@example.com\r\n"
     "TEL:+44 20 7946 0001\r\nEND:VCARD\r\n"
 )
 

@@ -124,7 +124,7 @@ def test_intros_agree_with_brute_force(tmp_path, network, same_application):
         for model in (RoundInterviewer, InterviewRound, Application, ContactInterest, Contact, Interest, Organisation):
             model.delete().execute()
         orgs = [Organisation.create(name=f"Org {i}", name_key=f"org {i}") for i in range(3)]
-        interests = [Interest.create(name=f"topic {i}") for i in range(5)]
+        interests = [Interest.create(name=f"topic {i}", name_key=f"topic {i}") for i in range(5)]
         people = []
         for n, (tags, org) in enumerate(network):
             person = Contact.create(display_name=f"P{n}", name_key=f"p{n}", created_at="x", updated_at="x",

@@ -186,7 +186,8 @@ def test_export_filters_select_the_same_contacts_as_list(run):
     assert names("--role", "recruiter") == ["Ada Lovelace", "Bob Li"]
     assert names("--interest", "CHESS") == ["Ada Lovelace", "Grace Hopper"]
     assert names("--org", "acme", "--interest", "chess") == ["Ada Lovelace"]
-    assert names("--org", "nowhere") == []
+    nowhere = run("export", "--format", "json", "--org", "nowhere")  # resolved like `crm org`: a typo is an error
+    assert nowhere.exit_code != 0 and nowhere.stderr.startswith("Error: no organisation matches 'nowhere'")
     assert run("export", "--role", "boss").exit_code == 2
 
 

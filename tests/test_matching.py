@@ -58,7 +58,7 @@ def test_dupes_and_merge_through_the_cli(run):
     assert len(pairs) == 1
     assert pairs[0]["a"] == {"id": 1, "name": "Katarzyna Nowak"} and pairs[0]["b"]["id"] == 2
     assert pairs[0]["score"] >= 85 and pairs[0]["evidence"]
-    result = run("merge", "1", "2")
+    result = run("merge", "1", "2", "--yes")
     assert result.exit_code == 0, result.output
     merged = json.loads(run("show", "1", "--json").stdout)
     assert [e["value"] for e in merged["emails"]] == ["kasia@acme.example", "k.nowak@acme.example"]
@@ -72,7 +72,7 @@ def test_dupes_and_merge_through_the_cli(run):
 
 def test_merge_into_itself_fails(run):
     run("add", "Ada Lovelace")
-    result = run("merge", "1", "ada")
+    result = run("merge", "1", "ada", "--yes")
     assert result.exit_code == 2 and "itself" in result.stderr
 
 
@@ -80,7 +80,7 @@ def test_merge_drops_an_introduction_of_keep_to_itself(run):
     run("add", "Ada Lovelace")
     run("add", "Ada Lovelace (old)")
     assert run("offer", "add", "introduction", "Meet Ada", "--for", "2", "--introduce", "1").exit_code == 0
-    assert run("merge", "1", "2").exit_code == 0
+    assert run("merge", "1", "2", "--yes").exit_code == 0
     (offer,) = json.loads(run("offer", "list", "--json").stdout)
     assert offer["for"] == 1 and offer["introduce"] is None
 

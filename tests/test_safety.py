@@ -526,7 +526,7 @@ def test_no_command_touches_the_network(run, private_database, tmp_path, monkeyp
         ["import", "google.csv"],
         ["list"], ["list", "--json"], ["show", "ada lovelace"], ["edit", "ada lovelace", "--title", "CTO"],
         ["tag", "1", "chess"], ["dupes"], ["export", "--format", "json"], ["export", "--format", "csv", "-o", "c.csv"],
-        ["backup", "b.db"], ["check"], ["restore", "b.db"], ["merge", "1", "2"],
+        ["backup", "b.db"], ["check"], ["restore", "b.db"], ["merge", "1", "2", "--yes"],
     ]
     from crm.cli import cli
 

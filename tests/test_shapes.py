@@ -91,6 +91,9 @@ def outputs(tmp_path_factory):
     out["dupes"] = run("dupes", "--threshold", "60", "--json")
     out["review"] = run("review", "--on", "2026-03-13", "--json")
     out["triage"] = run("triage", "--json")
+    namesake = json.loads(out["add"])["id"]
+    run("merge", str(json.loads(out["add"])["namesakes"][0]), str(namesake), "--yes")
+    out["merges"] = run("merges", "--json")
     out["check"] = run("check", "--json")
     out["backup"] = run("backup", str(folder / "b.db"), "--json")
     out["restore"] = run("restore", str(folder / "b.db"), "--json")

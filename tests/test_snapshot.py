@@ -60,7 +60,7 @@ def random_history(rng: random.Random):
     """Random values for the engine, and the same history written to the database."""
     orgs = {name: Organisation.get_or_create(name=name, defaults={"name_key": name.lower()})[0]
             for name in ("Acme", "Initech", "Globex")}
-    interests = {name: Interest.get_or_create(name=name)[0] for name in INTERESTS}
+    interests = {name: Interest.get_or_create(name=name, name_key=name.casefold())[0] for name in INTERESTS}
     contacts = []
     for n in range(rng.randrange(5, 25)):
         org = rng.choice([None, "Acme", "Initech"])

@@ -1,4 +1,4 @@
-from crm.text import fold, phone_digits, phone_key
+from crm.text import fold, interest_key, org_key, phone_digits, phone_key
 
 
 def test_fold_removes_case_accents_and_extra_spaces():
@@ -8,5 +8,16 @@ def test_fold_removes_case_accents_and_extra_spaces():
 
 def test_phone_keys_match_national_and_international_forms():
     assert phone_digits("+44 (0)20-7946 0000") == "440207946" + "0000"
-    assert phone_key("+44 20 7946 0000") == phone_key("020 7946 0000")
+    assert phone_key("+44 20 7946 0000") == phone_key("020 7946 0000", "GB") == "+442079460000"
     assert phone_key("0044 20 7946 0000") == phone_key("+44 20 7946 0000")
+    # Without a region a national number keeps its digits; in another country it is another number.
+    assert phone_key("020 7946 0000") == "02079460000" != phone_key("020 7946 0000", "DE")
+    assert phone_key("12-34") == "1234"  # too short for any plan: digits only
+
+
+def test_organisation_and_interest_keys_fold_unicode_and_legal_forms():
+    assert org_key("Élan Systems") == org_key("ELAN systems") == org_key("E\u0301lan Systems") == "elan systems"
+    assert org_key("Initech, Inc.") == org_key("The Initech") == org_key("initech") == "initech"
+    assert org_key("Acme S.A.") == org_key("ACME GmbH") == org_key("Acme LLC") == "acme"
+    assert org_key("Inc.") == "inc" and org_key("The") == "the"  # nothing but a legal form: kept
+    assert interest_key("Écologie") == interest_key("ECOLOGIE") == interest_key("e\u0301cologie")

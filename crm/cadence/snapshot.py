@@ -44,7 +44,7 @@ around_application(id) AS MATERIALIZED (
     WHERE r.application_id IN around_application
 )"""
 
-# conversation (m011): the two people of each introduction offer (rule 11), kept whatever their role.
+# conversation (m006): the two people of each introduction offer (rule 11), kept whatever their role.
 _INTRODUCED_CTE = """introduced(id) AS MATERIALIZED (
     SELECT for_contact_id FROM offer WHERE kind = 'introduction' AND for_contact_id IS NOT NULL
         AND introduce_id IS NOT NULL AND "on" <= :horizon
@@ -148,7 +148,7 @@ WHERE t.contact_id NOT IN people AND t."on" < :next AND t.kind NOT IN ({_NOT_A_T
   AND (t.direction = 'in' OR t.kind = 'status-check')
 """
 
-# ---- conversation (m011): timelines and the introduction rule's touches -------------------
+# ---- conversation (m006): timelines and the introduction rule's touches -------------------
 
 _TIMELINES = """
 SELECT id, application_id, stated_on, reply_by FROM timeline WHERE stated_on <= :horizon{and_where}

@@ -25,7 +25,7 @@ from crm.store.applications import is_open, record_interview
 from crm.store.contacts import create_contact
 from crm.store.invites import round_for_invite, round_id, tie_to_invite, update_from_invite
 from crm.store.models import Application, Contact, ContactMethod, Organisation
-from crm.text import email_key, fold
+from crm.text import email_key, org_key
 
 # Personal mail providers: their domain says nothing about an employer.
 FREE_MAIL = frozenset({
@@ -210,7 +210,7 @@ def _domain(address: str) -> str:
 
 def _open_position(org: str) -> str | None:
     """The position of the organisation's one open application, if it has exactly one."""
-    key = fold(org)
+    key = org_key(org)  # the organisation identity: "Acme Robotics, Inc." is "Acme Robotics"
     open_ones = [
         a for a in Application.select(Application).join(Organisation).where(Organisation.name_key == key)
         if is_open(a)

@@ -44,8 +44,14 @@ class App:
         if self._db is None:
             from crm.store.db import open_database
 
-            self._db = open_database(self.db_path, applied_at=self.now_iso)
+            self._db = open_database(self.db_path, applied_at=self.now_iso, region=self.region)
         return self._db
+
+    @property
+    def region(self) -> str | None:
+        """Where national phone numbers are dialled (ISO 3166, e.g. "GB"): `CRM_REGION`, else the
+        country of the locale (LC_ALL, LC_TELEPHONE, LANG: "en_GB.UTF-8" -> "GB"), else none."""
+        return region_from_env(os.environ)
 
     def close(self) -> None:
         if self._db is not None and not self._db.is_closed():
@@ -64,6 +70,21 @@ class App:
         if on is None or on == self.today:
             return self.now_iso
         return datetime.combine(on, datetime.min.time()).isoformat(timespec="seconds")
+
+
+def region_from_env(env) -> str | None:
+    import re
+
+    explicit = env.get("CRM_REGION", "").strip().upper()
+    if explicit:
+        if not re.fullmatch(r"[A-Z]{2}", explicit):
+            raise InvalidInput(f"CRM_REGION must be a two-letter country code such as GB, not {explicit!r}")
+        return explicit
+    for name in ("LC_ALL", "LC_TELEPHONE", "LANG"):
+        found = re.match(r"[a-z]{2,3}_([A-Z]{2})\b", env.get(name, ""))
+        if found:
+            return found.group(1)
+    return None
 
 
 pass_app = click.make_pass_decorator(App)
@@ -210,7 +231,18 @@ def complete_contact(ctx: click.Context, param: click.Parameter, incomplete: str
             conn.close()
     except sqlite3.Error:
         return []
-    return [CompletionItem(name) for name, _key in rows]
+    return [CompletionItem(shell_safe(name)) for name, _key in rows]
+
+
+def shell_safe(value: str) -> str:
+    """A completion value the shell can take back as one word. zsh (compadd) and fish escape
+    what they insert; bash inserts COMPREPLY verbatim, so for bash the value comes quoted:
+    "Björn Lindqvist" -> 'Björn Lindqvist', "O'Neil" -> 'O'"'"'Neil'."""
+    import shlex
+
+    if os.environ.get("_CRM_COMPLETE", "").startswith("bash"):
+        return shlex.quote(value)
+    return value
 
 
 def _like(text: str) -> str:

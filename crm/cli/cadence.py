@@ -44,7 +44,7 @@ def bulk_objects():
 @cli.command()
 @on_option("Evaluate the world as of this date: later touches and events are ignored [default: today].")
 @click.option("--limit", default=DEFAULT_LIMIT, show_default=True, metavar="N", type=click.IntRange(min=0),
-              help="Show at most N suggestions.")
+              help="Show at most N suggestions (0: only say how many are due).")
 @click.option("--drafts", is_flag=True, help="Show a message draft under each suggestion (JSON: a \"draft\" key).")
 @sender_option
 @json_option

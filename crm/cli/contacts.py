@@ -48,12 +48,17 @@ def add(app, name, emails, phones, org, title, role, interests, urls, note, on, 
 
     Example: crm add "Ada Lovelace" --email ada@example.com --org Acme --role recruiter --interest chess
     """
-    from crm.store.contacts import card_from_changes, create_contact
+    from crm.store.contacts import card_from_changes, create_contact, namesakes
 
-    card = card_from_changes(_changes(name, emails, phones, org, title, role, interests, urls, note))
-    contact = create_contact(card, app.moment(parse_on(app, on)))
+    card = card_from_changes(_changes(name, emails, phones, org, title, role, interests, urls, note), region=app.region)
+    contact = create_contact(card, app.moment(parse_on(app, on)), app.region)
+    others = namesakes(contact)
+    if others:  # two people may share a name: added, but say so, with both ids
+        listed = ", ".join(f"#{i}" for i in others)
+        click.echo(f"Warning: {clean(contact.display_name)} (#{contact.id}) has the same name as {listed};"
+                   f" look them up by id or email.", err=True)
     if as_json:
-        echo_json({"id": contact.id})
+        echo_json({"id": contact.id, "namesakes": others})
     else:
         click.echo(contact.id)
 
@@ -97,7 +102,8 @@ def list_(app, role, interest, org, as_json):
 def show(app, contact, on, as_json):
     """Show one contact and everything around it.
 
-    CONTACT is an id, an email address, or a name (fuzzy, accent-insensitive).
+    CONTACT is an id, an email address, or a name: exact, else every word a word's start, else
+    one clear fuzzy match (accent-insensitive).
 
     Example: crm show "ada lovelace"
     """
@@ -134,7 +140,7 @@ def edit(app, contacts, name, emails, phones, org, title, role, interests, urls,
     with database.atomic():  # all of them or none
         for each in found:
             edit_contact(each, _changes(name, emails, phones, org, title, role, interests, urls, note), app.now_iso,
-                         since=parse_on(app, on))
+                         app.region, since=parse_on(app, on))
     for each in found:
         click.echo(f"Updated {clean(each.display_name)} (#{each.id}).", err=True)
 

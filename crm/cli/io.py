@@ -65,7 +65,8 @@ def import_(app, paths, dry_run, strict, fmt, on, as_json):
     progress = _Progress(enabled=sys.stderr.isatty() and not as_json)
     try:
         report = import_paths(
-            paths, app.moment(parse_on(app, on)), dry_run=dry_run, strict=strict, fmt=fmt, on_file=progress.start
+            paths, app.moment(parse_on(app, on)), dry_run=dry_run, strict=strict, fmt=fmt, on_file=progress.start,
+            region=app.region,
         )
     finally:
         progress.finish()
@@ -213,16 +214,75 @@ def dupes(app, threshold, limit, as_json):
 @cli.command()
 @click.argument("keep")
 @click.argument("other")
+@click.option("--yes", "-y", is_flag=True, help="Merge without asking.")
 @pass_db
-def merge(app, keep, other):
+def merge(app, keep, other, yes):
     """Merge OTHER into KEEP: every email, phone, interest, note and touchpoint; then delete OTHER.
 
-    Example: crm merge 12 57
+    Shows what will happen and asks first (unless --yes). Every merge is journalled:
+    `crm merges` lists them and `crm unmerge ID` undoes one.
+
+    Example: crm merge 12 57 --yes
     """
+    from crm.errors import InvalidInput
+    from crm.identity.matching import merge_contacts, merge_preview
     from crm.store.contacts import resolve_contact
-    from crm.identity.matching import merge_contacts
 
     kept, gone = resolve_contact(keep), resolve_contact(other)
+    if kept.id == gone.id:
+        raise InvalidInput("cannot merge a contact into itself")
     label = f"{gone.display_name} (#{gone.id})"
-    merge_contacts(kept.id, gone.id, app.now_iso)
-    click.echo(f"Merged {clean(label)} into {clean(kept.display_name)} (#{kept.id}).", err=True)
+    if not yes:
+        click.echo(f"Merge {clean(label)} into {clean(kept.display_name)} (#{kept.id}):", err=True)
+        for line in merge_preview(kept.id, gone.id):
+            click.echo(f"  {clean(line)}", err=True)
+        if not click.confirm("Merge?", err=True):
+            click.echo("Nothing merged.", err=True)
+            sys.exit(1)
+    entry = merge_contacts(kept.id, gone.id, app.now_iso, app.region)
+    click.echo(f"Merged {clean(label)} into {clean(kept.display_name)} (#{kept.id}); undo with: crm unmerge {entry}",
+               err=True)
+
+
+@cli.command()
+@json_option
+@pass_db
+def merges(app, as_json):
+    """List every join of two records of one person (by `crm merge` or an import), newest last.
+
+    Example: crm merges --json
+    """
+    from crm.store.journal import journal_rows
+
+    rows = journal_rows()
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        click.echo("No merges.", err=True)
+        return
+    click.echo(table(
+        ["ID", "DATE", "KEPT", "ABSORBED", "REASON", "UNDONE"],
+        [[r["id"], r["date"][:10], f"{r['kept']['name']} (#{r['kept']['id']})",
+          r["absorbed"]["name"] + (f" (#{r['absorbed']['id']})" if r["absorbed"]["id"] else " (imported card)"),
+          r["reason"] + (f": {r['evidence']}" if r["evidence"] else ""), (r["undone_at"] or "")[:10]]
+         for r in rows],
+    ))
+
+
+@cli.command()
+@click.argument("merge_id", metavar="ID")
+@pass_db
+def unmerge(app, merge_id):
+    """Undo a merge: the absorbed contact comes back with what it brought.
+
+    Its fields, emails, phones, interests, touchpoints and application roles return to it; the
+    kept contact keeps any change made since. One transaction.
+
+    Example: crm unmerge 3
+    """
+    from crm.store.journal import unmerge as undo
+    from crm.store.touchpoints import parse_id
+
+    kept_id, restored_id = undo(parse_id(merge_id, "a merge id"), app.now_iso, app.region)
+    click.echo(f"Undid merge #{merge_id.lstrip('#')}: #{restored_id} is back beside #{kept_id}.", err=True)

@@ -211,24 +211,44 @@ def interview(app, contacts, org, position, on, reply_by, recruiter, as_json):
 
 
 @cli.command()
-@click.argument("application", metavar="APP")
-@click.argument("result", metavar="RESULT", shell_complete=_completer(RESULTS))
+@click.argument("org", metavar="ORG")
+@click.argument("result", metavar="RESULT", required=False, shell_complete=_completer(RESULTS))
+@click.option("--application", "application_id", metavar="ID", help="The application to change, by id"
+              " (also a closed one); ORG may then be left out.")
 @click.option("--on", metavar="DATE", help="When you heard [default: today].")
 @click.option("--note", metavar="TEXT", default="", help="What they said.")
 @pass_db
-def outcome(app, application, result, on, note):
+def outcome(app, org, result, application_id, on, note):
     """Record how an application ended: offer, hired, rejected, withdrawn or closed.
 
-    APP is an application id or an organisation name (fuzzy; its one open application).
+    ORG is the organisation's name, exact after folding case, accents and legal forms ("acme
+    robotics inc" is "Acme Robotics"), and the outcome goes to its one open application. A near
+    name is never enough, and a closed application changes only when picked by id (ORG as
+    `#ID`, or --application ID).
 
     Example: crm outcome "acme robotics" rejected --on 2026-03-16 --note "went with an internal candidate"
     """
-    from crm.store.applications import RESULTS as results, describe, resolve_application, set_outcome
+    from crm.errors import InvalidInput
+    from crm.store.applications import RESULTS as results, describe, open_application_at, resolve_application, set_outcome
     from crm.store.touchpoints import choose
+    from crm.text import org_key
 
+    if application_id is not None and result is None:
+        org, result = None, org  # crm outcome --application 3 hired
+    if result is None:
+        raise InvalidInput("a result is needed: " + ", ".join(results))
     result = choose(result, results, "result")
     day = parse_on(app, on)
-    found = resolve_application(application)
+    if application_id is not None:
+        if not application_id.lstrip("#").isdecimal():
+            raise InvalidInput(f"--application takes an application id (see `crm applications`), not {application_id!r}")
+        found = resolve_application(application_id)
+        if org is not None and not org.lstrip("#").isdecimal() and org_key(org) != org_key(found.organisation.name):
+            raise InvalidInput(f"application #{found.id} is at {found.organisation.name}, not {org!r}")
+    elif org.lstrip("#").isdecimal():
+        found = resolve_application(org)
+    else:
+        found = open_application_at(org)
     set_outcome(found, result, day, note)
     click.echo(f"{clean(describe(found))}: {result} on {day.isoformat()}.", err=True)
 
@@ -421,7 +441,8 @@ def intros(app, limit, as_json):
 def org(app, org, as_json):
     """Show who you know at an organisation, in what role, and when you last spoke.
 
-    ORG is matched like a contact name: exact (case- and accent-insensitive), else a clear best match.
+    ORG is matched like a contact name: exact (case, accents and legal forms ignored), else
+    every word a word's start, else a clear best match.
 
     Example: crm org "acme robotics"
     """

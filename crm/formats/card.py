@@ -126,8 +126,10 @@ def merge_cards(base: Card, other: Card, *, other_wins: bool) -> Card:
     merged.phones = _union(base.phones, other.phones, "phone")
     merged.urls = _union(base.urls, other.urls, "url")
     merged.socials = _union(base.socials, other.socials, "social")
-    known = {c.casefold() for c in base.categories}
-    merged.categories = base.categories + [c for c in other.categories if c.casefold() not in known]
+    from crm.text import interest_key
+
+    known = {interest_key(c) for c in base.categories}
+    merged.categories = base.categories + [c for c in other.categories if interest_key(c) not in known]
     fresh = [line for line in other.extra if line not in base.extra]
     replaced = {_prop_name(line) for line in fresh} & SINGLE_VALUED if other_wins else set()
     kept = [line for line in base.extra if _prop_name(line) not in replaced]

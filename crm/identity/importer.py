@@ -1,14 +1,14 @@
 """Importing cards into the store: identity matching, merging, one transaction per file.
 
-Identity, in order: vCard UID, then any shared email (case-insensitive), then a shared phone
-number (last nine digits), else a new contact. Fuzzy name matches are never merged here: the
-new contact is created and `crm dupes` shows the pair.
+Identity: the join rules of `crm.identity.rules` (UID; a shared email or phone with names that
+agree; a profile URL; the same name at the same organisation), each join reported with its
+reason and journalled when it changed the contact. Fuzzy name matches are never merged here:
+the new contact is created and `crm dupes` shows the pair.
 
 Reading files is the format layer's job (`crm.formats.vcard`); this module sees only `Card` values.
 """
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
@@ -21,8 +21,11 @@ from crm import shapes
 from crm.formats.card import ROLES, Card, merge_cards
 from crm.identity.roles import infer_role
 from crm.errors import CrmError, FormatError
+from crm.store import journal
 from crm.store.models import database
-from crm.text import email_key, fold, method_key, phone_key, url_key
+from crm.identity import rules
+from crm.identity.rules import Join
+from crm.text import email_key, fold, interest_key, method_key, org_key, phone_key, url_key
 
 MAX_FILE_BYTES = 1 << 30  # 1 GiB: larger files are refused rather than read into memory
 IMPORTABLE_SUFFIXES = (".vcf", ".vcard", ".csv")
@@ -38,6 +41,7 @@ class ImportReport:
     skipped: int = 0
     warnings: list[str] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
+    joins: list[dict] = field(default_factory=list)  # every card joined to a contact, and why
 
     def as_json(self) -> shapes.ImportReport:
         return {
@@ -49,6 +53,7 @@ class ImportReport:
             "skipped": self.skipped,
             "warnings": self.warnings,
             "errors": self.errors,
+            "joins": self.joins,
         }
 
     def error(self, file: str, message: str, card: int | None = None, line: int | None = None) -> None:
@@ -85,13 +90,12 @@ class IdentityIndex:
     """Maps from UID, email, phone, profile URL and (name, organisation) to contact id.
 
     Loaded once per import; cards written during the import are added as they go, so the same
-    person twice in one file is one contact.
+    person twice in one file is one contact. `match` applies the join rules of
+    `crm.identity.rules` and says which one joined.
     """
 
-    FUZZY_NAME_SCORE = 90  # token-order-insensitive similarity needed when the organisation agrees
-    FUZZY_ORG_LIMIT = 200  # above this many people at one organisation, only exact names are compared
-
-    def __init__(self, conn: sqlite3.Connection):
+    def __init__(self, conn: sqlite3.Connection, region: str | None = None):
+        self.region = region
         self.by_uid = dict(conn.execute("SELECT uid, id FROM contact WHERE uid IS NOT NULL"))
         self.uid_of = {cid: uid for uid, cid in self.by_uid.items()}
         self.by_name: dict[str, list[int]] = defaultdict(list)
@@ -99,112 +103,102 @@ class IdentityIndex:
         for cid, name_key in conn.execute("SELECT id, name_key FROM contact"):
             self.by_name[name_key].append(cid)
             self.name_of[cid] = name_key
-        self.by_email: dict[str, int] = {}
-        self.by_phone: dict[str, list[int]] = defaultdict(list)  # a number may be shared
+        # An address or number may be shared (a family mailbox, a switchboard): all holders kept.
+        self.by_email: dict[str, list[int]] = defaultdict(list)
+        self.by_phone: dict[str, list[int]] = defaultdict(list)
         self.by_url: dict[str, int] = {}
         for medium, norm, cid in conn.execute(
             "SELECT medium, norm, contact_id FROM contact_method ORDER BY id"
         ):
             if medium == "email":
-                self.by_email.setdefault(norm, cid)
+                _add(self.by_email[norm], cid)
             elif medium == "phone":
-                if cid not in self.by_phone[norm]:
-                    self.by_phone[norm].append(cid)
+                _add(self.by_phone[norm], cid)
             elif "/in/" in norm:  # personal profile URLs identify a person; home pages may be shared
                 self.by_url.setdefault(norm, cid)
         self.by_org: dict[str, dict[str, int]] = defaultdict(dict)
-        for cid, name_key, org_key in conn.execute(
+        for cid, name_key, org_key_ in conn.execute(
             "SELECT c.id, c.name_key, o.name_key FROM contact c JOIN organisation o ON o.id = c.organisation_id"
         ):
-            self.by_org[org_key].setdefault(_sorted_tokens(name_key), cid)
+            self.by_org[org_key_].setdefault(_sorted_tokens(name_key), cid)
 
-    def match(self, card: Card) -> int | None:
+    def match(self, card: Card) -> Join | None:
         if card.uid and card.uid in self.by_uid:
-            return self.by_uid[card.uid]
+            return Join(self.by_uid[card.uid], "uid", card.uid)
+        name = fold(card.display_name)
         for email in card.emails:
-            cid = self.by_email.get(email_key(email.value))
+            key = email_key(email.value)
+            cid = self._holder(self.by_email.get(key), name)
             if cid is not None:
-                return cid
+                return Join(cid, "email", key)
         for phone in card.phones:
-            key = phone_key(phone.value)
-            for cid in self.by_phone.get(key, ()) if len(key) >= 7 else ():
-                if self._names_agree(card, cid):
-                    return cid
-        for typed in card.socials + card.urls:
-            cid = self.by_url.get(url_key(typed.value))
+            key = phone_key(phone.value, self.region)
+            cid = self._holder(self.by_phone.get(key) if len(key) >= 7 else None, name)
             if cid is not None:
-                return cid
-        return self._match_name_at_org(card) or self._match_same_card(card)
+                return Join(cid, "phone", key)
+        for typed in card.socials + card.urls:
+            key = url_key(typed.value)
+            cid = self.by_url.get(key)
+            if cid is not None:
+                return Join(cid, "profile", key)
+        return self._match_name_at_org(card, name) or self._match_same_card(card, name)
 
-    def _match_same_card(self, card: Card) -> int | None:
+    def _holder(self, holders: list[int] | None, name: str) -> int | None:
+        if not holders:
+            return None
+        return rules.pick([(cid, self.name_of.get(cid, "")) for cid in holders], name)
+
+    def _match_same_card(self, card: Card, name: str) -> Join | None:
         """A card with nothing that identifies a person (no UID, email, phone or organisation) is
         still the same contact when a contact of that exact name already holds everything it says:
         re-importing such a card must not create it again."""
         if card.uid or card.emails or card.phones:
             return None
-        for cid in self.by_name.get(fold(card.display_name), ()):
+        for cid in self.by_name.get(name, ()):
             existing = _existing_card(cid)
             if merge_cards(existing, card, other_wins=True) == existing:
-                return cid
+                return Join(cid, "same-card", "")
         return None
 
-    def _match_name_at_org(self, card: Card) -> int | None:
-        people = self.by_org.get(fold(card.org)) if card.org else None
-        if not people:
+    def _match_name_at_org(self, card: Card, name: str) -> Join | None:
+        """Rule 4: the same folded name (never a near one) at the same organisation."""
+        people = self.by_org.get(org_key(card.org)) if card.org else None
+        cid = people.get(_sorted_tokens(name)) if people else None
+        if cid is None:
             return None
-        name = _sorted_tokens(fold(card.display_name))
-        if name in people:
-            return self._unless_other_uid(card, people[name])
-        if len(people) > self.FUZZY_ORG_LIMIT:
-            return None
-        from rapidfuzz import fuzz, process
-
-        best = process.extractOne(name, people.keys(), scorer=fuzz.ratio, score_cutoff=self.FUZZY_NAME_SCORE)
-        return self._unless_other_uid(card, people[best[0]]) if best else None
-
-    def _unless_other_uid(self, card: Card, cid: int) -> int | None:
-        """Two records whose UIDs differ are two people the source keeps apart (namesakes at one
-        company): a name alone does not join them."""
+        # Two records whose UIDs differ are two people the source keeps apart (namesakes at one
+        # company): a name alone does not join them.
         known = self.uid_of.get(cid)
-        return None if card.uid and known and known != card.uid else cid
-
-    def _names_agree(self, card: Card, cid: int) -> bool:
-        """A phone number can be shared (an office switchboard, a family landline): it joins two
-        records only when their names share a word, or when one of them has no real name."""
-        if fold(card.display_name) == self.name_of.get(cid):
-            return True
-        incoming = set(_WORD.findall(fold(card.display_name)))
-        stored = set(_WORD.findall(self.name_of.get(cid, "")))
-        if not _is_a_name(incoming) or not _is_a_name(stored):
-            return True
-        return bool({w for w in incoming & stored if len(w) > 1})
+        if card.uid and known and known != card.uid:
+            return None
+        return Join(cid, "name-at-org", card.org)
 
     def remember(self, cid: int, card: Card) -> None:
+        name = fold(card.display_name)
         if card.uid:
             self.by_uid.setdefault(card.uid, cid)
             self.uid_of.setdefault(cid, card.uid)
-        if cid not in self.by_name.get(fold(card.display_name), ()):
-            self.by_name[fold(card.display_name)].append(cid)
-        self.name_of[cid] = fold(card.display_name)
+        old = self.name_of.get(cid)
+        if old is not None and old != name and cid in self.by_name.get(old, ()):
+            self.by_name[old].remove(cid)
+        _add(self.by_name[name], cid)
+        self.name_of[cid] = name
         for email in card.emails:
-            self.by_email.setdefault(email_key(email.value), cid)
+            _add(self.by_email[email_key(email.value)], cid)
         for phone in card.phones:
-            key = phone_key(phone.value)
-            if len(key) >= 7 and cid not in self.by_phone[key]:
-                self.by_phone[key].append(cid)
+            key = phone_key(phone.value, self.region)
+            if len(key) >= 7:
+                _add(self.by_phone[key], cid)
         for typed in card.socials + card.urls:
             if "/in/" in url_key(typed.value):
                 self.by_url.setdefault(url_key(typed.value), cid)
         if card.org:
-            self.by_org[fold(card.org)].setdefault(_sorted_tokens(fold(card.display_name)), cid)
+            self.by_org[org_key(card.org)].setdefault(_sorted_tokens(name), cid)
 
 
-_WORD = re.compile(r"[^\W\d_]+")
-
-
-def _is_a_name(words: set[str]) -> bool:
-    """False for a display name that was only a fallback (a phone number, an email address)."""
-    return bool(words) and not {"com", "org", "net"} & words and len(words) < 8
+def _add(holders: list[int], cid: int) -> None:
+    if cid not in holders:
+        holders.append(cid)
 
 
 def _sorted_tokens(name_key: str) -> str:
@@ -214,37 +208,41 @@ def _sorted_tokens(name_key: str) -> str:
 class CardWriter:
     """Writes cards with raw SQL on the peewee connection: the import's hot path."""
 
-    def __init__(self, conn: sqlite3.Connection, now: str):
+    def __init__(self, conn: sqlite3.Connection, now: str, region: str | None = None):
         self.conn = conn
         self.now = now
+        self.region = region
         self.orgs: dict[str, int] = {}
         self.interests: dict[str, int] = {}
         self.cached_this_card: list[tuple[dict, str]] = []  # undone if the card is rolled back
-        for oid, name in conn.execute("SELECT id, name FROM organisation"):
-            self.orgs[name.lower()] = oid
-        for iid, name in conn.execute("SELECT id, name FROM interest"):
-            self.interests[name.lower()] = iid
+        for oid, key in conn.execute("SELECT id, name_key FROM organisation ORDER BY id DESC"):
+            self.orgs[key] = oid  # descending: the oldest of any pre-m007 twins wins
+        for iid, key in conn.execute("SELECT id, name_key FROM interest ORDER BY id DESC"):
+            self.interests[key] = iid
 
     def org_id(self, name: str) -> int | None:
+        """The organisation this name is (`crm.text.org_key`), created if new."""
         name = " ".join(name.split())
         if not name:
             return None
-        oid = self.orgs.get(name.lower())
+        key = org_key(name)
+        oid = self.orgs.get(key)
         if oid is None:
             oid = self.conn.execute(
-                "INSERT INTO organisation (name, name_key) VALUES (?, ?)", (name, fold(name))
+                "INSERT INTO organisation (name, name_key) VALUES (?, ?)", (name, key)
             ).lastrowid
-            self.orgs[name.lower()] = oid
-            self.cached_this_card.append((self.orgs, name.lower()))
+            self.orgs[key] = oid
+            self.cached_this_card.append((self.orgs, key))
         return oid
 
     def interest_id(self, name: str) -> int:
         name = " ".join(name.split())
-        iid = self.interests.get(name.lower())
+        key = interest_key(name)
+        iid = self.interests.get(key)
         if iid is None:
-            iid = self.conn.execute("INSERT INTO interest (name) VALUES (?)", (name,)).lastrowid
-            self.interests[name.lower()] = iid
-            self.cached_this_card.append((self.interests, name.lower()))
+            iid = self.conn.execute("INSERT INTO interest (name, name_key) VALUES (?, ?)", (name, key)).lastrowid
+            self.interests[key] = iid
+            self.cached_this_card.append((self.interests, key))
         return iid
 
     def forget_card(self) -> None:
@@ -272,7 +270,7 @@ class CardWriter:
                 "INSERT INTO contact_method (contact_id, medium, value, norm, kind, label, service, position)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (cid, medium, t.value, method_key(medium, t.value), t.kind, t.label, t.service, i)
+                    (cid, medium, t.value, method_key(medium, t.value, self.region), t.kind, t.label, t.service, i)
                     for i, (medium, t) in enumerate(methods)
                 ],
             )
@@ -304,21 +302,23 @@ class CardWriter:
         self._children(cid, card)
         return cid
 
-    def connected(self, cid: int, on: str) -> None:
+    def connected(self, cid: int, on: str) -> int | None:
         """Record a LinkedIn connection as a `connect` touch on its date, once."""
         exists = self.conn.execute(
             "SELECT 1 FROM touchpoint WHERE contact_id = ? AND kind = 'connect' AND substr(\"on\", 1, 10) = ?",
             (cid, on),
         ).fetchone()
-        if not exists:
-            self.conn.execute(
-                "INSERT INTO touchpoint (contact_id, \"on\", kind, via, direction, note, created_at)"
-                " VALUES (?, ?, 'connect', 'linkedin', 'out', 'Connected on LinkedIn (imported)', ?)",
-                (cid, on, self.now),
-            )
-            # Like a back-dated `crm log`: the contact was known from that day (crm.store.contacts.known_since).
-            day = on[:10] + "T00:00:00"
-            self.conn.execute("UPDATE contact SET created_at = ? WHERE id = ? AND created_at > ?", (day, cid, day))
+        if exists:
+            return None
+        touch = self.conn.execute(
+            "INSERT INTO touchpoint (contact_id, \"on\", kind, via, direction, note, created_at)"
+            " VALUES (?, ?, 'connect', 'linkedin', 'out', 'Connected on LinkedIn (imported)', ?)",
+            (cid, on, self.now),
+        ).lastrowid
+        # Like a back-dated `crm log`: the contact was known from that day (crm.store.contacts.known_since).
+        day = on[:10] + "T00:00:00"
+        self.conn.execute("UPDATE contact SET created_at = ? WHERE id = ? AND created_at > ?", (day, cid, day))
+        return touch
 
     def replace(self, cid: int, card: Card) -> None:
         role_sql = ", role = ?" if card.role in ROLES and card.role else ""
@@ -360,7 +360,7 @@ def import_cards(cards: Iterable, file_label: str, report: ImportReport, writer:
         writer.cached_this_card.clear()
         writer.conn.execute("SAVEPOINT import_card")
         try:
-            _store_card(result, writer, index, report)
+            _store_card(result, writer, index, report, file_label)
         except (sqlite3.OperationalError, OperationalError):
             raise  # disk full, I/O error: the caller's transaction rolls the whole file back
         except Exception as exc:  # noqa: BLE001 - one bad card must not stop the import
@@ -374,9 +374,11 @@ def import_cards(cards: Iterable, file_label: str, report: ImportReport, writer:
             writer.conn.execute("RELEASE import_card")
 
 
-def _store_card(result, writer: CardWriter, index: IdentityIndex, report: ImportReport) -> None:
+def _store_card(result, writer: CardWriter, index: IdentityIndex, report: ImportReport, file_label: str) -> None:
     card = result.card
-    cid = index.match(card)  # a UID already in the database always matches its own contact first
+    join = index.match(card)  # a UID already in the database always matches its own contact first
+    cid = join.contact_id if join else None
+    connected_on = getattr(result, "connected_on", None)
     if cid is None:
         if not card.uid:
             from crm.store.contacts import new_uid
@@ -389,12 +391,22 @@ def _store_card(result, writer: CardWriter, index: IdentityIndex, report: Import
         merged = merge_cards(existing, card, other_wins=True)
         created = False
         changed = merged != existing
+        entry = None
         if changed:
             writer.replace(cid, merged)
+            # Journalled so `crm unmerge` can take the card back out (an unchanged card brought nothing).
+            entry = journal.record(at=writer.now, kept_id=cid, before=existing, after=merged, absorbed=card,
+                                   reason=join.reason, evidence=join.evidence, source="import",
+                                   absorbed_row={"role": card.role if card.role in ROLES else "other",
+                                                 "created_at": writer.now})
+        report.joins.append({"file": file_label, "card": result.index, "contact": cid,
+                             "name": merged.display_name, "reason": join.reason, "evidence": join.evidence or None,
+                             "changed": changed, "journal": entry})
         card = merged
-    connected_on = getattr(result, "connected_on", None)
     if connected_on is not None:
-        writer.connected(cid, connected_on.isoformat())
+        touch = writer.connected(cid, connected_on.isoformat())
+        if touch is not None and not created and entry is not None:
+            journal.add_touchpoint(entry, touch)
     # Counted and remembered only once every row of the card is written.
     if created:
         report.created += 1
@@ -435,14 +447,15 @@ def read_records(path: Path, data: bytes, fmt: str | None) -> Iterator:
 
 
 def import_paths(paths: Iterable[Path], now: str, *, dry_run: bool = False, strict: bool = False,
+                 region: str | None = None,
                  fmt: str | None = None, on_file: Callable[[Path, bytes], Callable[[int], None] | None] | None = None) -> ImportReport:
     """Import vCard or CSV files. One transaction per file (one for the whole run with --strict or
     --dry-run, which then rolls back). `on_file` may return a per-card progress callback."""
     report = ImportReport()
     files = importable_files(paths, report)
     conn = database.connection()
-    index = IdentityIndex(conn)
-    writer = CardWriter(conn, now)
+    index = IdentityIndex(conn, region)
+    writer = CardWriter(conn, now, region)
     whole_run = dry_run or strict
 
     def run_file(path: Path) -> None:

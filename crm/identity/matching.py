@@ -22,6 +22,7 @@ SUPPORT_FROM = 85  # name similarity from which the same organisation or domain 
 SHARED_PHONE_BONUS = 15
 OTHER_ORG_PENALTY = 15  # namesakes at two companies, sharing nothing else: 85, below the default 90
 OTHER_INITIAL_PENALTY = 20  # "John A. Smith" and "John B. Smith" are two people
+OTHER_NUMBER_PENALTY = 30  # "Person0 Test" and "Person1 Test" are two people (crm.identity.rules)
 QUICK_REJECT = 60  # below this name similarity, only a shared email or phone makes a candidate
 # Mail providers anyone can use: sharing one says nothing about two people. Judged by the name
 # before the first dot, so gmail.com, yahoo.co.uk and web.de all count.
@@ -36,6 +37,7 @@ def is_free_mail(domain: str) -> bool:
 
 _SOUNDEX = str.maketrans("bfpvcgjkqsxzdtlmnr", "111122222222334556", "aeiouyhw")
 _WORD = re.compile(r"[a-z0-9]+")
+_DIGITS = re.compile(r"\d+")
 
 
 def phonetic(token: str) -> str:
@@ -157,6 +159,9 @@ def score_pair(a: Person, b: Person, name_score: float | None = None) -> tuple[i
     if initials_a and initials_b and not initials_a & initials_b and not (shared_emails or shared_phones):
         evidence.append("different middle initials")
         score -= OTHER_INITIAL_PENALTY
+    if _DIGITS.findall(a.key) != _DIGITS.findall(b.key) and not (shared_emails or shared_phones):
+        evidence.append("different numbers in the names")
+        score -= OTHER_NUMBER_PENALTY
     if a.org and b.org and a.org != b.org and not (shared_emails or shared_phones):
         evidence.append(f"different organisations ({a.org}; {b.org})")
         score -= OTHER_ORG_PENALTY
@@ -215,8 +220,41 @@ def find_duplicates(people: Iterable[Person], threshold: int = DEFAULT_THRESHOLD
 # ---- merging ------------------------------------------------------------------------------
 
 
-def merge_contacts(keep_id: int, other_id: int, now: str) -> None:
-    """Merge OTHER into KEEP in one transaction, then delete OTHER.
+def merge_preview(keep_id: int, other_id: int) -> list[str]:
+    """What `merge_contacts(keep_id, other_id)` would do, one line each (nothing is written)."""
+    from crm.formats.card import merge_cards
+    from crm.store.contacts import contact_to_card
+    from crm.store.journal import brought_by
+    from crm.store.models import Contact
+
+    keep, other = Contact.get_by_id(keep_id), Contact.get_by_id(other_id)
+    a, b = contact_to_card(keep), contact_to_card(other)
+    merged = merge_cards(a, b, other_wins=False)
+    lines = []
+    for label, name in (("emails", "emails"), ("phones", "phones"), ("URLs", "urls"), ("profiles", "socials")):
+        gained = [t.value for t in getattr(merged, name)[len(getattr(a, name)):]]
+        if gained:
+            lines.append(f"{keep.display_name} gains {label}: {', '.join(gained)}")
+    gained_tags = merged.categories[len(a.categories):]
+    if gained_tags:
+        lines.append(f"{keep.display_name} gains interests: {', '.join(gained_tags)}")
+    for field_name in ("org", "title", "nickname", "note"):
+        if getattr(merged, field_name) != getattr(a, field_name):
+            lines.append(f"{field_name}: {getattr(a, field_name) or '(empty)'} -> {getattr(merged, field_name)}")
+    brought = brought_by(other_id, keep_id)
+    moved = [(len(brought.touchpoints), "touchpoint(s)"), (len(brought.recruiter_of), "application(s) as recruiter"),
+             (len(brought.rounds), "interview round(s)"),
+             (len(brought.offers_for) + len(brought.offers_introducing), "offer(s)")]
+    moving = ", ".join(f"{n} {what}" for n, what in moved if n)
+    if moving:
+        lines.append(f"moves to {keep.display_name}: {moving}")
+    lines.append(f"{other.display_name} (#{other.id}) is then removed (`crm unmerge` can undo it)")
+    return lines
+
+
+def merge_contacts(keep_id: int, other_id: int, now: str, region: str | None = None) -> int:
+    """Merge OTHER into KEEP in one transaction, then delete OTHER; returns the journal entry's id
+    (`crm unmerge` undoes it).
 
     KEEP's fields win; empty ones are filled from OTHER. Emails, phones, URLs, profiles,
     interests and unmapped vCard properties are united; notes are appended; touchpoints,
@@ -225,6 +263,7 @@ def merge_contacts(keep_id: int, other_id: int, now: str) -> None:
     from crm.formats.card import merge_cards
     from crm.store.contacts import apply_card, contact_to_card
     from crm.errors import InvalidInput
+    from crm.store.journal import brought_by, record, rows_as_dicts
     from crm.store.models import Contact
 
     if keep_id == other_id:
@@ -235,15 +274,21 @@ def merge_contacts(keep_id: int, other_id: int, now: str) -> None:
         a, b = contact_to_card(keep), contact_to_card(other)
         merged = merge_cards(a, b, other_wins=False)  # OTHER's UID, if taken, is free once OTHER is gone
         conn = database.connection()
+        brought = brought_by(other_id, keep_id)
+        absorbed_row = {"role": other.role, "cadence_days": other.cadence_days,
+                        "snoozed_until": other.snoozed_until, "paused": other.paused, "created_at": other.created_at}
+        role_before = keep.role
         # Interest notes from OTHER survive for the interests KEEP lacked.
         other_notes = dict(conn.execute(
             "SELECT i.name, ci.note FROM contact_interest ci JOIN interest i ON i.id = ci.interest_id"
             " WHERE ci.contact_id = ?", (other_id,)).fetchall())
-        # One mail message is one touch per person: OTHER's copy of a message KEEP has too goes.
-        conn.execute(
-            "DELETE FROM touchpoint WHERE contact_id = ? AND message_key IN"
-            " (SELECT message_key FROM touchpoint WHERE contact_id = ? AND message_key IS NOT NULL)",
-            (other_id, keep_id))
+        # One mail message is one touch per person: OTHER's copy of a message KEEP has too goes
+        # (kept whole in the journal, so `crm unmerge` gives it back).
+        duplicate_messages = (
+            "FROM touchpoint WHERE contact_id = ? AND message_key IN"
+            " (SELECT message_key FROM touchpoint WHERE contact_id = ? AND message_key IS NOT NULL)")
+        dropped = rows_as_dicts(conn.execute(f"SELECT * {duplicate_messages}", (other_id, keep_id)))
+        conn.execute(f"DELETE {duplicate_messages}", (other_id, keep_id))
         for table, column in (("touchpoint", "contact_id"), ("application", "recruiter_id"),
                               ("offer", "for_contact_id"), ("offer", "introduce_id")):
             conn.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?", (keep_id, other_id))
@@ -259,9 +304,13 @@ def merge_contacts(keep_id: int, other_id: int, now: str) -> None:
             if getattr(keep, field_name) is None and getattr(other, field_name) is not None:
                 setattr(keep, field_name, getattr(other, field_name))
         other.delete_instance()
-        apply_card(keep, merged, now)
+        apply_card(keep, merged, now, region)
+        entry = record(at=now, kept_id=keep_id, before=a, after=merged, absorbed=b, reason="merge", evidence="",
+                       source="merge", absorbed_id=other_id, absorbed_row=absorbed_row,
+                       kept_role=(role_before, keep.role), brought=brought, dropped_touchpoints=dropped)
         for name, note in other_notes.items():
             if note:
                 conn.execute(
                     "UPDATE contact_interest SET note = ? WHERE contact_id = ? AND note = ''"
                     " AND interest_id = (SELECT id FROM interest WHERE name = ?)", (note, keep_id, name))
+    return entry

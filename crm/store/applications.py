@@ -66,14 +66,14 @@ class RecordedRound:
 
 
 def find_or_create_org(name: str) -> Organisation:
-    """The organisation with this name (case- and accent-insensitive), created if new."""
+    """The organisation with this name (`crm.text.org_key`: case, accents and legal forms
+    ignored), created if new: the same rule as `crm add --org` and the importer."""
     from crm.store.contacts import get_or_create_org
 
-    name = " ".join(name.split())
-    if not name:
+    organisation = get_or_create_org(name)
+    if organisation is None:
         raise InvalidInput("an organisation needs a name")
-    existing = Organisation.select().where(Organisation.name_key == fold(name)).order_by(Organisation.id).first()
-    return existing or get_or_create_org(name)
+    return organisation
 
 
 def record_interview(
@@ -215,8 +215,9 @@ def open_application_of(contact: Contact) -> Application:
 # ---- finding one application ---------------------------------------------------------------
 
 
-def resolve_application(query: str) -> Application:
-    """An application by id, or by its organisation's name (fuzzy, like a contact).
+def resolve_application(query: str, *, exact_only: bool = False) -> Application:
+    """An application by id, or by its organisation's name (matched like a contact; with
+    `exact_only`, the name must be the organisation's after folding).
 
     When the organisation has several applications, the single open one wins; otherwise the
     ids are listed.
@@ -230,14 +231,8 @@ def resolve_application(query: str) -> Application:
         if application is None:
             raise NotFound(f"no application has id {number}; see `crm applications`")
         return application
-    with_applications = Application.select(Application.organisation).distinct()
-    organisation = resolve_org(text, among=with_applications, what="organisation with an application")
-    applications = list(
-        Application.select(Application, Organisation)
-        .join(Organisation)
-        .where(Application.organisation == organisation)
-        .order_by(Application.id)
-    )
+    organisation = _organisation_with_applications(text, exact_only)
+    applications = _applications_at(organisation)
     open_ones = [a for a in applications if is_open(a)]
     pick = open_ones or applications
     if len(pick) == 1:
@@ -245,6 +240,37 @@ def resolve_application(query: str) -> Application:
     listed = ", ".join(f"{a.position} (#{a.id})" for a in pick)
     adjective = "open " if open_ones else ""
     raise Ambiguous(f"{organisation.name} has {len(pick)} {adjective}applications; use an id: {listed}")
+
+
+def _organisation_with_applications(text: str, exact_only: bool) -> Organisation:
+    with_applications = Application.select(Application.organisation).distinct()
+    return resolve_org(text, among=with_applications, what="organisation with an application", exact_only=exact_only)
+
+
+def _applications_at(organisation: Organisation) -> list[Application]:
+    return list(
+        Application.select(Application, Organisation)
+        .join(Organisation)
+        .where(Application.organisation == organisation)
+        .order_by(Application.id)
+    )
+
+
+def open_application_at(org: str) -> Application:
+    """The one open application at the organisation named exactly `org` (folded), for a command
+    that changes it (`crm outcome`): a near name is never enough, and a closed application is
+    never picked by name (NotFound names the closed ones and how to pick one by id)."""
+    organisation = _organisation_with_applications(org.strip(), exact_only=True)
+    applications = _applications_at(organisation)
+    open_ones = [a for a in applications if is_open(a)]
+    if len(open_ones) == 1:
+        return open_ones[0]
+    if open_ones:
+        listed = ", ".join(f"{a.position} (#{a.id})" for a in open_ones)
+        raise Ambiguous(f"{organisation.name} has {len(open_ones)} open applications; use --application ID: {listed}")
+    closed = ", ".join(f"#{a.id} {a.position} ({a.outcome})" for a in applications)
+    raise NotFound(f"{organisation.name} has no open application (closed: {closed});"
+                   " to change one, use --application ID")
 
 
 # ---- listing --------------------------------------------------------------------------------

@@ -25,8 +25,8 @@ from crm.store.models import (
     database,
     id_batches,
 )
-from crm.store.resolve import NameIndex, did_you_mean, resolve_name
-from crm.text import email_key, fold, method_key, phone_key
+from crm.store.resolve import NameIndex, did_you_mean, like_prefix, resolve_name
+from crm.text import email_key, fold, interest_key, method_key, org_key, phone_key
 
 
 
@@ -41,22 +41,29 @@ def check_role(role: str) -> str:
 
 
 def get_or_create_org(name: str) -> Organisation | None:
+    """The organisation this name is (`crm.text.org_key`: "Initech" is "Initech, Inc."), created
+    under the name as typed if new. The one way every command and the importer find one."""
     name = " ".join(name.split())
     if not name:
         return None
-    org = Organisation.get_or_none(fn.lower(Organisation.name) == name.lower())
+    key = org_key(name)
+    org = Organisation.select().where(Organisation.name_key == key).order_by(Organisation.id).first()
     if org is None:
-        org = Organisation.create(name=name, name_key=fold(name))
+        org = Organisation.create(name=name, name_key=key)
     return org
+
+
+def find_interest(name: str) -> Interest | None:
+    return Interest.get_or_none(Interest.name_key == interest_key(" ".join(name.split())))
 
 
 def get_or_create_interest(name: str) -> Interest:
     name = " ".join(name.split())
     if not name:
         raise InvalidInput("an interest needs a name")
-    interest = Interest.get_or_none(fn.lower(Interest.name) == name.lower())
+    interest = find_interest(name)
     if interest is None:
-        interest = Interest.create(name=name)
+        interest = Interest.create(name=name, name_key=interest_key(name))
     return interest
 
 
@@ -80,7 +87,7 @@ def untag_contact(contact: Contact, interests: Iterable[str]) -> int:
     removed = 0
     with database.atomic():
         for name in interests:
-            interest = Interest.get_or_none(fn.lower(Interest.name) == name.strip().lower())
+            interest = find_interest(name)
             if interest is not None:
                 removed += (
                     ContactInterest.delete()
@@ -102,7 +109,7 @@ def card_methods(card: Card) -> list[tuple[str, Typed]]:
     )
 
 
-def apply_card(contact: Contact, card: Card, now: str) -> None:
+def apply_card(contact: Contact, card: Card, now: str, region: str | None = None) -> None:
     """Write every field of `card` onto `contact` (scalar fields replaced, lists replaced)."""
     contact.display_name = card.display_name
     contact.name_key = fold(card.display_name)
@@ -133,7 +140,7 @@ def apply_card(contact: Contact, card: Card, now: str) -> None:
             "contact": contact.id,
             "medium": medium,
             "value": typed.value,
-            "norm": method_key(medium, typed.value),
+            "norm": method_key(medium, typed.value, region),
             "kind": typed.kind,
             "label": typed.label,
             "service": typed.service,
@@ -148,8 +155,8 @@ def apply_card(contact: Contact, card: Card, now: str) -> None:
         ExtraProperty.insert_many(
             [{"contact": contact.id, "position": i, "line": line} for i, line in enumerate(card.extra)]
         ).execute()
-    wanted = {fold(c): c for c in card.categories if c.strip()}
-    current = {fold(i.name): i for i in interests_of(contact)}
+    wanted = {interest_key(c): c for c in card.categories if c.strip()}
+    current = {i.name_key: i for i in interests_of(contact)}
     for key in set(current) - set(wanted):
         ContactInterest.delete().where(
             (ContactInterest.contact == contact) & (ContactInterest.interest == current[key])
@@ -158,14 +165,14 @@ def apply_card(contact: Contact, card: Card, now: str) -> None:
         ContactInterest.create(contact=contact, interest=get_or_create_interest(wanted[key]))
 
 
-def create_contact(card: Card, now: str) -> Contact:
+def create_contact(card: Card, now: str, region: str | None = None) -> Contact:
     if not card.display_name.strip():
         raise InvalidInput("a contact needs a name")
     if not card.uid:
         card = replace(card, uid=new_uid())
     with database.atomic():
         contact = Contact(role="other")
-        apply_card(contact, card, now)
+        apply_card(contact, card, now, region)
     return contact
 
 
@@ -256,13 +263,15 @@ def _filtered(query, role: str | None, interest: str | None, org: str | None):
     if role:
         query = query.where(Contact.role == check_role(role))
     if org:
-        query = query.where(Organisation.name_key == fold(org))
+        from crm.store.resolve import resolve_org
+
+        query = query.where(Contact.organisation == resolve_org(org))
     if interest:
         query = query.where(
             Contact.id.in_(
                 ContactInterest.select(ContactInterest.contact)
                 .join(Interest)
-                .where(fn.lower(Interest.name) == interest.strip().lower())
+                .where(Interest.name_key == interest_key(interest))
             )
         )
     return query
@@ -324,12 +333,25 @@ def _describe(ids: Sequence[int]) -> dict[int, str]:
     return {cid: f"{name} (#{cid}{', ' + org if org else ''})" for cid, name, org in rows}
 
 
+def namesakes(contact: Contact) -> list[int]:
+    """Other contacts with the same folded name, in id order."""
+    return [cid for cid in _exact_names(contact.name_key) if cid != contact.id]
+
+
 def _exact_names(key: str) -> list[int]:
     return [cid for (cid,) in Contact.select(Contact.id).where(Contact.name_key == key).order_by(Contact.id).tuples()]
 
 
+def _names_containing(word: str) -> dict[int, str]:
+    first, inner = like_prefix(word)
+    return dict(database.connection().execute(
+        "SELECT id, name_key FROM contact WHERE name_key LIKE ? ESCAPE '\\' OR name_key LIKE ? ESCAPE '\\'",
+        (first, inner)))
+
+
 CONTACT_NAMES = NameIndex(
     exact=_exact_names,
+    containing=_names_containing,
     names=lambda key: _name_candidates(key),
     describe=_describe,
     what="contact",
@@ -340,8 +362,9 @@ CONTACT_NAMES = NameIndex(
 def resolve_contact(query: str) -> Contact:
     """One contact for a CONTACT argument: an id, an email address, or a (fuzzy) name.
 
-    An exact case- and accent-insensitive name match wins; else one clear best fuzzy match
-    above NAME_THRESHOLD; else NotFound/Ambiguous naming the closest candidates.
+    An exact case- and accent-insensitive name wins; else the one name every query word starts
+    a word of; else one clear best fuzzy match (crm.store.resolve); else NotFound/Ambiguous
+    naming the candidates.
     """
     text = query.strip()
     if not text:
@@ -406,7 +429,7 @@ class ContactChanges:
     note: str | None = None
 
 
-def card_from_changes(changes: ContactChanges, base: Card | None = None) -> Card:
+def card_from_changes(changes: ContactChanges, base: Card | None = None, region: str | None = None) -> Card:
     card = base or Card()
     if changes.name is not None:
         name = " ".join(changes.name.split())
@@ -425,13 +448,13 @@ def card_from_changes(changes: ContactChanges, base: Card | None = None) -> Card
         if fold(e) not in known:
             card.emails.append(Typed(e))
             known.add(fold(e))
-    known_phones = {phone_key(t.value) for t in card.phones}
+    known_phones = {phone_key(t.value, region) for t in card.phones}
     for p in changes.phones:
-        if not phone_key(p):
+        if not phone_key(p, region):
             raise InvalidInput(f"{p!r} is not a phone number (it has no digits)")
-        if phone_key(p) not in known_phones:
+        if phone_key(p, region) not in known_phones:
             card.phones.append(Typed(p.strip()))
-            known_phones.add(phone_key(p))
+            known_phones.add(phone_key(p, region))
     for u in changes.urls:
         if not u.strip():
             raise InvalidInput("an empty URL was given")
@@ -446,24 +469,25 @@ def card_from_changes(changes: ContactChanges, base: Card | None = None) -> Card
         card.role = "" if role == "other" else role
     if changes.note is not None:
         card.note = changes.note
-    lowered = {fold(c) for c in card.categories}
+    lowered = {interest_key(c) for c in card.categories}
     for interest in changes.interests:
         if not interest.strip():
             raise InvalidInput("an interest needs a name")
-        if fold(interest) not in lowered:
+        if interest_key(interest) not in lowered:
             card.categories.append(" ".join(interest.split()))
-            lowered.add(fold(interest))
+            lowered.add(interest_key(interest))
     return card
 
 
-def edit_contact(contact: Contact, changes: ContactChanges, now: str, since: date | None = None) -> Contact:
+def edit_contact(contact: Contact, changes: ContactChanges, now: str, region: str | None = None,
+                 since: date | None = None) -> Contact:
     """Apply `changes`. A role given here is the user's word: it clears the inferred mark, and a
     contact moving from `other` to a role (with no own interval) enters keep-warm on `since`
     (default: the day of `now`), which rule 10 spreads from."""
-    card = card_from_changes(changes, contact_to_card(contact))
+    card = card_from_changes(changes, contact_to_card(contact), region)
     role_before = contact.role
     with database.atomic():
-        apply_card(contact, card, now)
+        apply_card(contact, card, now, region)
         if changes.role is None:  # apply_card leaves role alone when the card has none
             contact.role = role_before
             contact.save()

@@ -13,7 +13,7 @@ from pathlib import Path
 from peewee import SqliteDatabase
 
 from crm.errors import StorageError
-from crm.store.migrations import LATEST_VERSION, MIGRATIONS, Migration
+from crm.store.migrations import LATEST_VERSION, M007_IDENTITY, MIGRATIONS, Migration
 from crm.store.models import database
 
 BUSY_TIMEOUT_SECONDS = 30
@@ -68,7 +68,8 @@ def connect(path: Path) -> SqliteDatabase:
     )
 
 
-def open_database(path: Path | str, *, migrate_schema: bool = True, applied_at: str | None = None) -> SqliteDatabase:
+def open_database(path: Path | str, *, migrate_schema: bool = True, applied_at: str | None = None,
+                  region: str | None = None) -> SqliteDatabase:
     """Open (creating if needed, mode 0600) and migrate the database at `path`; bind the models to it."""
     path = Path(path)
     if path.exists():
@@ -85,8 +86,23 @@ def open_database(path: Path | str, *, migrate_schema: bool = True, applied_at: 
         raise StorageError(f"cannot open database {path}: {exc}") from None
     database.initialize(db)
     if migrate_schema:
-        migrate(db, path, applied_at)
+        applied = migrate(db, path, applied_at)
+        if region and any(m.name == M007_IDENTITY.name for m in applied):
+            rekey_phones(db, region)
     return db
+
+
+def rekey_phones(db: SqliteDatabase, region: str) -> int:
+    """Key national phone numbers with the caller's region: m007, which cannot know it, left
+    them digits-only. Returns how many keys changed."""
+    from crm.text import phone_key
+
+    with db.atomic():
+        conn = db.connection()
+        rows = conn.execute("SELECT id, value, norm FROM contact_method WHERE medium = 'phone' AND norm NOT LIKE '+%'")
+        changes = [(key, rid) for rid, value, norm in rows.fetchall() if (key := phone_key(value, region)) != norm]
+        conn.executemany("UPDATE contact_method SET norm = ? WHERE id = ?", changes)
+    return len(changes)
 
 
 def schema_version(db: SqliteDatabase) -> int:
@@ -139,6 +155,8 @@ def migrate(db: SqliteDatabase, path: Path, applied_at: str | None = None) -> li
     # Informative only, and given by the caller (the CLI passes its "now"): storage never reads the clock.
     stamp = applied_at or "unrecorded"
     for migration in pending:
+        for name, function in migration.functions:
+            db.connection().create_function(name, 1, function, deterministic=True)
         with db.atomic():
             for statement in migration.statements:
                 db.execute_sql(statement)

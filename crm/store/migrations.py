@@ -7,6 +7,7 @@ before one of those runs on a database with data, `crm.store.db` saves a copy of
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,9 @@ class Migration:
     name: str
     statements: tuple[str, ...]
     alters_existing: bool = False
+    # SQL functions the statements call (name, one-argument Python function), for keys SQL cannot
+    # compute (Unicode folding, phone numbering plans).
+    functions: tuple[tuple[str, Callable[[str], str]], ...] = ()
 
 
 M001_INITIAL = Migration(
@@ -159,9 +163,38 @@ M003_CADENCE = Migration(
     alters_existing=True,
 )
 
-M007_MAIL = Migration(
-    7,
-    "m007_mail_capture_and_invites",
+def _m007_phone_key(value: str) -> str:
+    # No region: a migration must not depend on the environment. International numbers get their
+    # E.164 key, national ones their digits; the CLI re-keys those with its region afterwards.
+    from crm.text import phone_key
+
+    return phone_key(value)
+
+
+def _m007_org_key(name: str) -> str:
+    from crm.text import org_key
+
+    return org_key(name)
+
+
+def _m007_interest_key(name: str) -> str:
+    from crm.text import interest_key
+
+    return interest_key(name)
+
+
+def _m007_twins(table: str) -> str:
+    """Ids of `table` rows whose name_key an older row already has (what m007 folds together)."""
+    return f"SELECT id FROM {table} t WHERE id != (SELECT MIN(id) FROM {table} o WHERE o.name_key = t.name_key)"
+
+
+def _m007_keep(table: str, column: str) -> str:
+    return f"(SELECT MIN(o.id) FROM {table} o WHERE o.name_key = (SELECT name_key FROM {table} WHERE id = {column}))"
+
+
+M004_MAIL = Migration(
+    4,
+    "m004_mail_capture_and_invites",
     (
         # Your own addresses (`crm me`): mail from one of them is outbound.
         """CREATE TABLE own_address (
@@ -194,9 +227,9 @@ M007_MAIL = Migration(
     alters_existing=True,
 )
 
-M010_PITCH = Migration(
-    10,
-    "m010_pitch",
+M005_PITCH = Migration(
+    5,
+    "m005_pitch",
     (
         # What you bring, in one sentence: yours (`crm me --pitch`), and per application.
         """CREATE TABLE me_setting (
@@ -208,12 +241,11 @@ M010_PITCH = Migration(
     alters_existing=True,
 )
 
-# The conversation (assigned m006): the timelines they stated, declined introductions, roles
-# inferred from titles, and the day a contact entered keep-warm (rule 10's spread starts from
-# it). Numbered after m010, which reached main first, so a database already at v10 gets it too.
-M011_CONVERSATION = Migration(
-    11,
-    "m011_conversation",
+# The conversation: the timelines they stated, declined introductions, roles inferred from
+# titles, and the day a contact entered keep-warm (rule 10's spread starts from it).
+M006_CONVERSATION = Migration(
+    6,
+    "m006_conversation",
     (
         """CREATE TABLE timeline (
             id INTEGER PRIMARY KEY,
@@ -232,7 +264,53 @@ M011_CONVERSATION = Migration(
     alters_existing=True,
 )
 
+M007_IDENTITY = Migration(
+    7,
+    "m007_identity_keys_and_merge_journal",
+    (
+        # Interests: a folded key, unique, so "Écologie" and "écologie" are one tag.
+        "ALTER TABLE interest ADD COLUMN name_key TEXT NOT NULL DEFAULT ''",
+        "UPDATE interest SET name_key = m007_interest_key(name)",
+        "INSERT OR IGNORE INTO contact_interest (contact_id, interest_id, note)"
+        f" SELECT contact_id, {_m007_keep('interest', 'interest_id')}, note FROM contact_interest"
+        f" WHERE interest_id IN ({_m007_twins('interest')})",
+        "INSERT OR IGNORE INTO offer_interest (offer_id, interest_id)"
+        f" SELECT offer_id, {_m007_keep('interest', 'interest_id')} FROM offer_interest"
+        f" WHERE interest_id IN ({_m007_twins('interest')})",
+        f"DELETE FROM interest WHERE id IN ({_m007_twins('interest')})",  # their links cascade
+        "CREATE UNIQUE INDEX interest_name_key ON interest (name_key)",
+        # Organisations: crm.text.org_key (accents, legal forms), unique; twins become the oldest.
+        "UPDATE organisation SET name_key = m007_org_key(name)",
+        f"UPDATE contact SET organisation_id = {_m007_keep('organisation', 'organisation_id')}"
+        f" WHERE organisation_id IN ({_m007_twins('organisation')})",
+        f"UPDATE application SET organisation_id = {_m007_keep('organisation', 'organisation_id')}"
+        f" WHERE organisation_id IN ({_m007_twins('organisation')})",
+        f"DELETE FROM organisation WHERE id IN ({_m007_twins('organisation')})",
+        "DROP INDEX organisation_name_key",
+        "CREATE UNIQUE INDEX organisation_name_key ON organisation (name_key)",
+        # Phones: E.164 keys (crm.text.phone_key) instead of the last nine digits.
+        "UPDATE contact_method SET norm = m007_phone_key(value) WHERE medium = 'phone'",
+        """CREATE TABLE merge_journal (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            source TEXT NOT NULL CHECK (source IN ('merge', 'import')),
+            kept_id INTEGER NOT NULL,
+            kept_name TEXT NOT NULL,
+            absorbed_id INTEGER,
+            absorbed_name TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            evidence TEXT NOT NULL DEFAULT '',
+            undo TEXT NOT NULL,
+            undone_at TEXT)""",
+        "CREATE INDEX merge_journal_kept_id ON merge_journal (kept_id)",
+    ),
+    alters_existing=True,
+    functions=(("m007_phone_key", _m007_phone_key), ("m007_org_key", _m007_org_key),
+               ("m007_interest_key", _m007_interest_key)),
+)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
-    M001_INITIAL, M002_TOUCHPOINTS, M003_CADENCE, M007_MAIL, M010_PITCH, M011_CONVERSATION,
+    M001_INITIAL, M002_TOUCHPOINTS, M003_CADENCE, M004_MAIL, M005_PITCH, M006_CONVERSATION, M007_IDENTITY,
 )
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -41,8 +41,8 @@ class SchemaMigration(BaseModel):
 
 
 class Organisation(BaseModel):
-    name = TextField(unique=True)  # COLLATE NOCASE in the DDL
-    name_key = TextField(index=True)  # folded for matching
+    name = TextField(unique=True)  # COLLATE NOCASE in the DDL (m001); name_key is what decides
+    name_key = TextField(unique=True)  # crm.text.org_key: folded, legal forms dropped (unique since m007)
 
 
 class Contact(BaseModel):
@@ -69,7 +69,7 @@ class Contact(BaseModel):
     cadence_days = IntegerField(null=True)
     snoozed_until = DateField(null=True)
     paused = BooleanField(default=False)
-    # m011: a role guessed from the title at import (cleared by `crm edit --role`), and the day
+    # m006: a role guessed from the title at import (cleared by `crm edit --role`), and the day
     # the contact last entered keep-warm (a role set later, resumed): rule 10 spreads from it
     role_inferred = BooleanField(default=False)
     keep_warm_since = DateField(null=True)
@@ -90,6 +90,7 @@ class ContactMethod(BaseModel):
 
 class Interest(BaseModel):
     name = TextField(unique=True)  # COLLATE NOCASE in the DDL
+    name_key = TextField(unique=True)  # m007: crm.text.interest_key (case and accents folded)
 
 
 class ContactInterest(BaseModel):
@@ -121,7 +122,7 @@ class Application(BaseModel):
     outcome_on = DateField(null=True)
     outcome_note = TextField(default="")
     created_at = TextField()
-    # m010: what you bring to this one, in one sentence (else your own pitch)
+    # m005: what you bring to this one, in one sentence (else your own pitch)
     pitch = TextField(default="")
 
 
@@ -130,7 +131,7 @@ class InterviewRound(BaseModel):
     number = IntegerField()
     on = TextField()  # ISO date or date-time
     reply_by = DateField(null=True)
-    # m007: the invite it came from (UID, SEQUENCE), and a cancelled invite
+    # m004: the invite it came from (UID, SEQUENCE), and a cancelled invite
     invite_uid = TextField(null=True)  # unique where not null (partial index in the DDL)
     invite_sequence = IntegerField(null=True)
     cancelled = BooleanField(default=False)
@@ -172,12 +173,12 @@ class Touchpoint(BaseModel):
     offer = ForeignKeyField(Offer, null=True, backref="touchpoints", on_delete="SET NULL")
     application = ForeignKeyField(Application, null=True, backref="touchpoints", on_delete="SET NULL")
     created_at = TextField()
-    # m007: the mail message it was logged from (Message-ID or a hash); unique per contact
+    # m004: the mail message it was logged from (Message-ID or a hash); unique per contact
     message_key = TextField(null=True)
-    declined = BooleanField(default=False)  # m011: an inbound "no, thank you" (to an introduction)
+    declined = BooleanField(default=False)  # m006: an inbound "no, thank you" (to an introduction)
 
 
-# ---- m007: mail capture ----------------------------------------------------------------------
+# ---- m004: mail capture ----------------------------------------------------------------------
 
 
 class OwnAddress(BaseModel):
@@ -199,7 +200,7 @@ class MailFolder(BaseModel):
     updated_at = TextField()
 
 
-# ---- m011: the timelines they stated ---------------------------------------------------------
+# ---- m006: the timelines they stated ---------------------------------------------------------
 
 
 class Timeline(BaseModel):
@@ -213,7 +214,7 @@ class Timeline(BaseModel):
     created_at = TextField()
 
 
-# ---- m010: about you ---------------------------------------------------------------------------
+# ---- m005: about you ---------------------------------------------------------------------------
 
 
 class MeSetting(BaseModel):
@@ -222,6 +223,24 @@ class MeSetting(BaseModel):
     name = TextField(primary_key=True)
     value = TextField()
     updated_at = TextField()
+
+
+# ---- m007: the merge journal -----------------------------------------------------------------
+
+
+class MergeJournal(BaseModel):
+    """One join of two records of a person (crm.store.journal), with what it takes to undo it."""
+
+    at = TextField()
+    source = TextField()  # merge | import
+    kept_id = IntegerField(index=True)  # no foreign key: the entry outlives either contact
+    kept_name = TextField()
+    absorbed_id = IntegerField(null=True)  # None when an import's card was absorbed
+    absorbed_name = TextField()
+    reason = TextField()  # a key of crm.identity.rules.REASONS
+    evidence = TextField(default="")
+    undo = TextField()  # JSON: the cards before/after, the absorbed record, the rows it brought
+    undone_at = TextField(null=True)
 
 
 ALL_MODELS = [
@@ -242,4 +261,5 @@ ALL_MODELS = [
     OwnAddress,
     MailFolder,
     Timeline,
+    MergeJournal,
 ]

@@ -68,12 +68,59 @@ def decode_file(data: bytes) -> DecodedFile:
         text = text.replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\r", "\n")
     fallback = FALLBACK_CHARSET
     if dirty:
+        # A charset the file declares for some values is the strong hint for the undeclared
+        # ones (an exporter writes one charset); only without one is the charset guessed.
         for name in _DECLARED_CHARSET.findall(text):
             codec = codec_name(name)
             if codec and codec not in _UTF8_NAMES:
                 fallback = codec
                 break
+        else:
+            fallback = detect_legacy(_undeclared_bytes(text))
     return DecodedFile(text, dirty, fallback, notes)
+
+
+DETECT_SAMPLE_BYTES = 1 << 16
+# What 8-bit vCards are written in; a detector's other guesses (EBCDIC, Mac, DOS code pages,
+# UTF-16 for a few bytes) are far less likely in an address book than its own error.
+_LEGACY = ("cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257", "cp1258",
+           "koi8_r", "koi8_u", "cp932", "shift_jis", "euc_jp", "gb18030", "gbk", "gb2312", "big5", "cp949",
+           "euc_kr", "iso8859_2", "iso8859_5", "iso8859_7", "iso8859_9", "iso8859_15", "tis_620", "cp874")
+
+
+def _undeclared_bytes(text: str) -> bytes:
+    """The original bytes of the lines that are not UTF-8 (a sample: detection needs no more)."""
+    found, size = [], 0
+    for line in text.split("\n"):
+        if _SURROGATE.search(line):
+            raw = line.encode("utf-8", "surrogateescape")
+            found.append(raw)
+            size += len(raw)
+            if size > DETECT_SAMPLE_BYTES:
+                break
+    return b"\n".join(found)
+
+
+def detect_legacy(raw: bytes) -> str:
+    """The charset of undeclared 8-bit text, by charset-normalizer: of its least chaotic
+    readings, cp1252 when it reads the bytes the same (Western names, by far the most common),
+    else the first common address-book charset (Cyrillic, Greek, Central European, CJK)."""
+    if not raw:
+        return FALLBACK_CHARSET
+    from charset_normalizer import from_bytes
+
+    results = list(from_bytes(raw))
+    if not results:
+        return FALLBACK_CHARSET
+    least = min(r.chaos for r in results)
+    best = [r for r in results if r.chaos <= least]
+    western = raw.decode(FALLBACK_CHARSET, "replace")
+    if any(r.encoding == FALLBACK_CHARSET or str(r) == western for r in best):
+        return FALLBACK_CHARSET
+    for r in best:
+        if r.encoding in _LEGACY:
+            return r.encoding
+    return FALLBACK_CHARSET
 
 
 def codec_name(charset: str) -> str | None:
@@ -137,7 +184,11 @@ def bytes_to_text(raw: bytes, charset: str | None, fallback: str, warn) -> str:
         return text
     loose = raw.decode("utf-8", "surrogateescape")
     clean = _SURROGATE.sub("", loose)
-    if not clean.isascii():
+    stray = len(_SURROGATE.findall(loose))
+    # A few stray bytes in real UTF-8 text are dropped; but when most of the 8-bit bytes are not
+    # UTF-8, the few that happen to form a UTF-8 character are chance ("Сергей" in cp1251 is
+    # not one stray "ё"), and the whole value is legacy text: never shrink a name to that.
+    if not clean.isascii() and stray <= sum(1 for ch in clean if ord(ch) > 127):
         warn("invalid UTF-8 bytes dropped")
         return clean
     if not charset or codec is not None:  # an unknown charset was already reported
