@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -36,7 +36,8 @@ def test_every_suggestion_explains_itself(run):
 def test_the_demo_is_built_from_real_records(run):
     run("demo", "--on", "2026-12-01", "--json")
     apps = json.loads(run("applications", "--json").stdout)
-    assert sorted((a["org"], a["stage"]) for a in apps) == [("Acme Robotics", "interviewing"), ("Initech", "rejected")]
+    assert sorted((a["org"], a["stage"]) for a in apps) == [
+        ("Acme Robotics", "interviewing"), ("Globex", "interviewing"), ("Initech", "rejected")]
     people = {c["name"]: c["role"] for c in json.loads(run("list", "--json").stdout)}
     assert people["Chiamaka Okafor"] == "recruiter" and people["Björn Lindqvist"] == "interviewer"
     assert run("check").exit_code == 0
@@ -56,7 +57,9 @@ def test_an_earlier_demo_is_rebuilt_only_with_force(run):
     again = run("demo", "--on", "2026-12-20")
     assert again.exit_code == 1 and "--force" in again.stderr
     assert run("demo", "--on", "2026-12-20", "--force", "--json").exit_code == 0
-    assert len(json.loads(run("list", "--json").stdout)) == 8
+    from crm.store.demo import PEOPLE
+
+    assert len(json.loads(run("list", "--json").stdout)) == len(PEOPLE)
     assert "feedback-request" in actions_on(run, "2026-12-20")
 
 
@@ -65,3 +68,17 @@ def test_today_on_an_empty_database_says_how_to_start(run):
     assert result.exit_code == 0
     assert "crm import" in result.stderr and "crm add" in result.stderr and "crm demo" in result.stderr.replace(
         "crm --db demo.db demo", "crm demo")
+
+
+def test_the_readme_shows_what_its_first_command_prints(run):
+    """The README's first command is `crm --db demo.db demo && crm --db demo.db today`; the block
+    under it is that output on the day it was taken (the demo's dates move with the day)."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    day = re.search(r"Run on (\d+ \w+ \d{4})", readme).group(1)
+    on = datetime.strptime(day, "%d %B %Y").date().isoformat()
+    shown = re.search(r"```text\n(.*?)```", readme, re.S).group(1)
+    run("demo", "--on", on)
+    assert run("today", "--on", on).stdout == shown

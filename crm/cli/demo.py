@@ -14,10 +14,11 @@ from crm.cli.base import cli, echo_json, json_option, on_option, parse_on, pass_
 def demo(app, on, force, as_json):
     """Fill an empty database with a small, realistic job search, then try `crm today`.
 
-    Two applications (one with a timeline that has just passed, one rejected yesterday), a
-    recruiter, interviewers, thank-yous and connects already logged, an inbound reply, a mentor
-    to keep warm and an article that matches her interests, and an introduction to offer. Every
-    date is relative to --on. A database that holds your own contacts is refused: use a new file.
+    Three applications (one whose stated timeline has just passed, one rejected yesterday, one
+    with an interview tomorrow), a recruiter, interviewers, thank-yous and connects already
+    logged, inbound replies, a mentor to keep warm and an article that matches her interests,
+    and an introduction waiting for consent. Every date is relative to --on. A database that
+    holds your own contacts is refused: use a new file.
 
     Example: crm --db demo.db demo && crm --db demo.db today
     """

@@ -5,7 +5,8 @@ Everything is written through the store's own functions (the ones `crm add`, `cr
 true as the rules change. Every date is relative to the day it is built for, so `crm today` on
 that day always has something to say: a status check whose stated timeline has just passed, a
 LinkedIn connect after an interview, a feedback request after a rejection, and a value offer
-that matches a shared interest.
+that matches a shared interest, an introduction waiting for consent, and an interview tomorrow
+to prepare for.
 
 The demo's people carry UIDs starting with DEMO_UID_PREFIX: that is how a database holding
 only an earlier demo is told apart from one holding the user's own contacts.
@@ -56,6 +57,8 @@ PEOPLE = (
            ("kubernetes",)),
     Person("maria", "Maria Santos", "Umbrella Labs", "Principal Engineer", "maria.santos@umbrella.example",
            ("distributed systems",)),
+    Person("nadia", "Nadia Petrova", "Globex", "Engineering Manager, Reliability", "nadia.petrova@globex.example",
+           ("climbing", "incident response")),
     Person("lena", "Lena Fischer", "Hooli", "Director of Engineering", "lena.fischer@hooli.example",
            ("rust", "mentoring"), role="mentor"),
 )
@@ -163,13 +166,18 @@ def _write(on: date, now: str) -> DemoSummary:
     log("elodie", "connect", at(-10, 8, 45), via="linkedin", note="Connected over the RustConf hallway track")
     log("chiamaka", "thank-you", at(-11, 18, 30), via="email", note="Thanked her for setting up the day")
 
+    # Globex, Site Reliability Engineer: Omar referred you; the first interview is tomorrow at 14:00.
+    log("omar", "message", at(-6, 19), via="email", inbound=True, note="Referred you for the SRE opening at Globex")
+    log("omar", "thank-you", at(-6, 20), via="email", note="Thanked him for the referral")
+    record_interview([p["nadia"]], "Globex", "Site Reliability Engineer", at(1, 14), now=now)
+
     # Something to give: an article that matches Lena's (and Björn's) interest in Rust, and an
     # introduction Omar would value: Maria works on what he talked about at the meetup.
     add_offer("article", "Rust in production: three years of a robotics control plane", on=day(-3), now=now,
               url="https://blog.example/rust-control-plane", interests=["rust"])
     add_offer("introduction", "Meet Maria Santos (distributed systems at Umbrella Labs)", on=day(-2), now=now,
               for_contact=p["omar"], introduce=p["maria"], interests=["distributed systems"])
-    return DemoSummary(contacts=len(people), applications=2, touches=touches, offers=2, on=on)
+    return DemoSummary(contacts=len(people), applications=3, touches=touches, offers=2, on=on)
 
 
 def _application(application_id: int) -> Application:
