@@ -268,3 +268,7 @@ def dovecot_server():
     server = dovecot.start()
     yield server
     dovecot.stop(server)
+
+
+# Real CardDAV/CalDAV servers (Radicale, Xandikos), started once per session when a test asks.
+from dav_servers import dav_server, radicale, xandikos  # noqa: E402,F401
