@@ -90,7 +90,8 @@ class DavServer:
         """Every item's absolute URL in a collection (PROPFIND Depth: 1)."""
         body = b'<?xml version="1.0"?><propfind xmlns="DAV:"><prop><getetag/></prop></propfind>'
         with self.http() as client:
-            response = client.request("PROPFIND", collection, content=body, headers={"Depth": "1"})
+            response = client.request("PROPFIND", collection, content=body,
+                                      headers={"Depth": "1", "Content-Type": "application/xml"})
         tree = ET.fromstring(response.content)
         base = httpx.URL(collection)
         found = []

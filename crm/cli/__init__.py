@@ -18,6 +18,7 @@ from crm.cli import io as _io  # noqa: E402,F401
 from crm.cli import mail as _mail  # noqa: E402,F401
 from crm.cli import me as _me  # noqa: E402,F401
 from crm.cli import safety as _safety  # noqa: E402,F401
+from crm.cli import sync as _sync  # noqa: E402,F401
 from crm.cli import touch as _touch  # noqa: E402,F401
 from crm.cli.base import attach_contact_completion  # noqa: E402
 

@@ -310,7 +310,58 @@ M007_IDENTITY = Migration(
 )
 
 
+M008_SYNC = Migration(
+    8,
+    "m008_remotes_and_sync_state",
+    (
+        # A CardDAV address book or CalDAV calendar to sync with. No password column, by design:
+        # the password comes from the environment or a prompt on every run.
+        """CREATE TABLE remote (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            kind TEXT NOT NULL CHECK (kind IN ('carddav', 'caldav')),
+            url TEXT NOT NULL,
+            username TEXT NOT NULL DEFAULT '',
+            collection_url TEXT,
+            sync_token TEXT,
+            ctag TEXT,
+            created_at TEXT NOT NULL,
+            synced_at TEXT)""",
+        # Per remote and card, what both sides looked like at the last sync (the third side of
+        # the three-way decision). contact_id NULL: the contact was removed locally (`crm rm`,
+        # or absorbed by a merge), a tombstone: the card is deleted on the server next sync.
+        """CREATE TABLE sync_item (
+            id INTEGER PRIMARY KEY,
+            remote_id INTEGER NOT NULL REFERENCES remote (id) ON DELETE CASCADE,
+            contact_id INTEGER REFERENCES contact (id) ON DELETE SET NULL,
+            uid TEXT NOT NULL,
+            href TEXT NOT NULL,
+            etag TEXT,
+            base TEXT NOT NULL,
+            local_hash TEXT NOT NULL,
+            removed_on TEXT,
+            UNIQUE (remote_id, href))""",
+        "CREATE INDEX sync_item_contact_id ON sync_item (contact_id)",
+        # Per remote calendar, the nudges (VTODOs) crm put there.
+        """CREATE TABLE nudge_item (
+            id INTEGER PRIMARY KEY,
+            remote_id INTEGER NOT NULL REFERENCES remote (id) ON DELETE CASCADE,
+            uid TEXT NOT NULL,
+            href TEXT NOT NULL,
+            etag TEXT,
+            digest TEXT NOT NULL,
+            contact_id INTEGER REFERENCES contact (id) ON DELETE SET NULL,
+            action TEXT NOT NULL,
+            channel TEXT,
+            application_id INTEGER,
+            offer_id INTEGER,
+            UNIQUE (remote_id, uid))""",
+        "CREATE INDEX nudge_item_contact_id ON nudge_item (contact_id)",
+    ),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     M001_INITIAL, M002_TOUCHPOINTS, M003_CADENCE, M004_MAIL, M005_PITCH, M006_CONVERSATION, M007_IDENTITY,
+    M008_SYNC,
 )
 LATEST_VERSION = MIGRATIONS[-1].version

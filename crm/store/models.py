@@ -243,6 +243,51 @@ class MergeJournal(BaseModel):
     undone_at = TextField(null=True)
 
 
+# ---- m008: remotes and sync state -------------------------------------------------------------
+
+
+class Remote(BaseModel):
+    """A CardDAV address book or CalDAV calendar. The password is never stored."""
+
+    name = TextField(unique=True)  # COLLATE NOCASE in the DDL
+    kind = TextField()  # carddav | caldav
+    url = TextField()
+    username = TextField(default="")
+    collection_url = TextField(null=True)
+    sync_token = TextField(null=True)
+    ctag = TextField(null=True)
+    created_at = TextField()
+    synced_at = TextField(null=True)
+
+
+class SyncItem(BaseModel):
+    """A card as both sides had it at the last sync; contact NULL is a tombstone (`crm rm`)."""
+
+    remote = ForeignKeyField(Remote, backref="items", on_delete="CASCADE")
+    contact = ForeignKeyField(Contact, null=True, backref="sync_items", on_delete="SET NULL")
+    uid = TextField()
+    href = TextField()
+    etag = TextField(null=True)
+    base = TextField()  # the server's card text as last synced
+    local_hash = TextField()  # hash of the fields crm owns, as the contact had them then
+    removed_on = TextField(null=True)  # removed on the server that day: the contact is kept, marked
+
+
+class NudgeItem(BaseModel):
+    """A nudge (VTODO) crm put on a CalDAV calendar."""
+
+    remote = ForeignKeyField(Remote, backref="nudges", on_delete="CASCADE")
+    uid = TextField()
+    href = TextField()
+    etag = TextField(null=True)
+    digest = TextField()
+    contact = ForeignKeyField(Contact, null=True, backref="nudges", on_delete="SET NULL")
+    action = TextField()
+    channel = TextField(null=True)
+    application_id = IntegerField(null=True)
+    offer_id = IntegerField(null=True)
+
+
 ALL_MODELS = [
     SchemaMigration,
     Organisation,
@@ -262,4 +307,7 @@ ALL_MODELS = [
     MailFolder,
     Timeline,
     MergeJournal,
+    Remote,
+    SyncItem,
+    NudgeItem,
 ]
