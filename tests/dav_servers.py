@@ -121,8 +121,9 @@ def start_radicale(folder: Path) -> DavServer:
     htpasswd = folder / "users"
     htpasswd.write_text(f"{USER}:{PASSWORD}\n")
     log = folder / "radicale.log"
+    # --auth-delay 0: no pause after a refused login (a test refuses one on purpose).
     process = subprocess.Popen(
-        [str(BIN / "python"), "-m", "radicale", "--config", "",
+        [str(BIN / "python"), "-m", "radicale", "--config", "", "--auth-delay", "0",
          "--server-hosts", f"127.0.0.1:{port}",
          "--auth-type", "htpasswd", "--auth-htpasswd-filename", str(htpasswd),
          "--auth-htpasswd-encryption", "plain",
