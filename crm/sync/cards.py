@@ -34,12 +34,14 @@ from crm.formats.card import Card, merge_cards
 from crm.formats.vcard import read_cards, write_card
 from crm.formats.vcard.patch import is_group_card, patch_card
 from crm.net.dav import Changes, DavClient, PreconditionFailed, SyncTokenExpired, member_name, normalise_href
-from crm.store.contacts import apply_card, create_contact, iter_cards, new_uid
+from crm.store.contacts import iter_cards, new_uid
 from crm.store.models import Contact, Remote, SyncItem, Touchpoint, database
 from crm.sync.merge import FieldConflict, fingerprint, merge3, take_server
+from crm.text import fold
 
 CONTENT_TYPE = "text/vcard"
 MAX_RETRIES = 3
+PULL_BATCH = 200
 
 
 class _DryRun(Exception):
@@ -90,6 +92,7 @@ class CardSync:
         self.use_sync_collection = use_sync_collection
         self.report = CardReport(remote.name)
         self._index = None
+        self._writer = None
         self.wrote = False
 
     # ---- the run ----
@@ -115,8 +118,10 @@ class CardSync:
         changes, token = self._server_changes(url, info)
         fetched = self.client.multiget(url, [m.href for m in changes.changed], "carddav") if changes.changed else []
         etags = {m.href: m.etag for m in changes.changed}
-        for item in fetched:
-            self._pull(item.href, item.etag or etags.get(item.href), item.data)
+        for start in range(0, len(fetched), PULL_BATCH):
+            with database.atomic():  # each card with its status row; a batch per commit
+                for item in fetched[start:start + PULL_BATCH]:
+                    self._pull(item.href, item.etag or etags.get(item.href), item.data)
         for href in changes.removed:
             self._removed_on_server(href)
         for row in list(self.linked.values()):
@@ -190,14 +195,26 @@ class CardSync:
 
     def _store(self, cid: int | None, card: Card) -> int:
         """Write `card` onto contact `cid` (or a new contact) and return its id; refreshes the
-        in-memory copy from the database so fingerprints compare what is really stored."""
+        in-memory copy from the database so fingerprints compare what is really stored. Raw
+        SQL through the importer's writer: a first sync writes thousands of contacts."""
+        if self._writer is None:
+            from crm.identity.importer import CardWriter
+
+            self._writer = CardWriter(database.connection(), self.now)
+        conn = database.connection()
         if cid is None:
-            taken = card.uid and Contact.select().where(Contact.uid == card.uid).exists()
-            contact = create_contact(replace(card, uid=new_uid() if taken or not card.uid else card.uid), self.now)
-            cid = contact.id
+            taken = card.uid and conn.execute("SELECT 1 FROM contact WHERE uid = ?", (card.uid,)).fetchone()
+            cid = self._writer.create(replace(card, uid=new_uid() if taken or not card.uid else card.uid))
         else:
-            contact = Contact.get_by_id(cid)
-            apply_card(contact, replace(card, uid=contact.uid or card.uid or new_uid()), self.now)  # keeps role when the card has none
+            uid = conn.execute("SELECT uid FROM contact WHERE id = ?", (cid,)).fetchone()[0]
+            wanted = {fold(name) for name in card.categories}
+            for interest_id, name in conn.execute(
+                    "SELECT i.id, i.name FROM contact_interest ci JOIN interest i ON i.id = ci.interest_id"
+                    " WHERE ci.contact_id = ?", (cid,)).fetchall():
+                if fold(name) not in wanted:
+                    conn.execute("DELETE FROM contact_interest WHERE contact_id = ? AND interest_id = ?",
+                                 (cid, interest_id))
+            self._writer.replace(cid, replace(card, uid=uid or card.uid or new_uid()))  # keeps role when the card has none
         self.local[cid] = next(iter_cards([cid]))[1]
         return cid
 
@@ -217,9 +234,9 @@ class CardSync:
         """A contact not yet linked to this address book that is the card's person: same UID,
         else the import's identity rules."""
         if card.uid:
-            cid = Contact.select(Contact.id).where(Contact.uid == card.uid).scalar()
-            if cid is not None and cid not in self.linked:
-                return cid
+            found = database.connection().execute("SELECT id FROM contact WHERE uid = ?", (card.uid,)).fetchone()
+            if found is not None and found[0] not in self.linked:
+                return found[0]
         if self._index is None:
             from crm.identity.importer import IdentityIndex
 
@@ -237,11 +254,10 @@ class CardSync:
         if is_group_card(server):
             return  # a contact group: other clients' business
         row = self.rows.get(href)
-        with database.atomic():
-            if row is None or row.contact_id is None:
-                self._pull_new(row, href, etag, text, server)
-            else:
-                self._pull_change(row, etag, text, server)
+        if row is None or row.contact_id is None:
+            self._pull_new(row, href, etag, text, server)
+        else:
+            self._pull_change(row, etag, text, server)
 
     def _pull_new(self, row: SyncItem | None, href: str, etag: str | None, text: str, server: Card) -> None:
         cid = self._join(server) if row is None else None
@@ -320,7 +336,8 @@ class CardSync:
                 if item is None:
                     self._removed_on_server(row.href)
                     return
-                self._pull(row.href, item.etag, item.data)
+                with database.atomic():
+                    self._pull(row.href, item.etag, item.data)
                 if not self._local_changed(row):
                     return
                 continue

@@ -1,0 +1,98 @@
+"""`crm sync` against a local Radicale, timed as whole processes.
+
+Targets (issue 14): the first sync of 5,000 contacts under 60 s; a sync with nothing changed
+under 2 s; a sync after 50 cards changed on the server under 5 s.
+
+Baseline, measured in the same run: a bare client doing the least any sync must do, one
+Depth: 1 PROPFIND of the collection's etags and one addressbook-multiget of every card
+(httpx, no parsing, no database). The first-push figure (5,000 contacts only in crm, one PUT
+each) is printed too: there the server's own cost per PUT dominates.
+
+    python bench/bench_sync.py            # 5,000 contacts
+    python bench/bench_sync.py --cards 1000
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import CRM, ROOT, measure  # noqa: E402
+
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+from dav_servers import PASSWORD, USER, _stop, start_radicale  # noqa: E402
+
+TARGETS = {"first sync (pull)": 60.0, "nothing changed": 2.0, "50 changed on server": 5.0}
+
+
+def vcard(i: int, title: str = "Engineer") -> str:
+    return (f"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:bench-{i}\r\nFN:Person Number{i}\r\nN:Number{i};Person;;;\r\n"
+            f"EMAIL;TYPE=work:person{i}@example.org\r\nTEL;TYPE=cell:+1 555 {i:07d}\r\nORG:Company {i % 300}\r\n"
+            f"TITLE:{title}\r\nX-PHONE-FIELD:kept {i}\r\nEND:VCARD\r\n")
+
+
+def bare_fetch(server, url: str) -> float:
+    d, card = "DAV:", "urn:ietf:params:xml:ns:carddav"
+    start = time.perf_counter()
+    with server.http() as http:
+        body = b'<?xml version="1.0"?><propfind xmlns="DAV:"><prop><getetag/></prop></propfind>'
+        listing = http.request("PROPFIND", url, content=body, headers={"Depth": "1", "Content-Type": "application/xml"})
+        hrefs = [h.text for h in ET.fromstring(listing.content).iter(f"{{{d}}}href")][1:]
+        root = ET.Element(f"{{{card}}}addressbook-multiget")
+        prop = ET.SubElement(root, f"{{{d}}}prop")
+        ET.SubElement(prop, f"{{{d}}}getetag")
+        ET.SubElement(prop, f"{{{card}}}address-data")
+        for href in hrefs:
+            ET.SubElement(root, f"{{{d}}}href").text = href
+        http.request("REPORT", url, content=ET.tostring(root), headers={"Depth": "1", "Content-Type": "application/xml"})
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cards", type=int, default=5000)
+    parser.add_argument("--no-push", action="store_true", help="skip the first-push figure")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-sync-"))
+    (work / "radicale").mkdir()
+    server = start_radicale(work / "radicale")
+    try:
+        url = server.new_collection("carddav")
+        with server.http() as http:  # the whole book in one PUT (Radicale takes a collection upload)
+            http.put(url, content="".join(vcard(i) for i in range(args.cards)).encode(),
+                     headers={"Content-Type": "text/vcard"}, timeout=600)
+        env = dict(os.environ, CRM_DB=str(work / "crm.db"), CRM_REMOTE_PASSWORD=PASSWORD)
+        measure([*CRM, "remote", "add", "bench", url, "--kind", "carddav", "--user", USER], env)
+        baseline = min(bare_fetch(server, url) for _ in range(3))
+        figures = {}
+        figures["first sync (pull)"], memory = measure([*CRM, "sync"], env)
+        figures["nothing changed"], _ = measure([*CRM, "sync"], env)
+        with server.http() as http:
+            for i in range(0, 50 * (args.cards // 50), args.cards // 50):
+                http.put(f"{url}bench-{i}.vcf", content=vcard(i, "Manager").encode(), headers={"Content-Type": "text/vcard"})
+        figures["50 changed on server"], _ = measure([*CRM, "sync"], env)
+        if not args.no_push:
+            push_url = server.new_collection("carddav")
+            measure([*CRM, "remote", "add", "push", push_url, "--kind", "carddav", "--user", USER], env)
+            figures["first sync (push)"], _ = measure([*CRM, "sync", "push"], env)
+    finally:
+        _stop(server)
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"{args.cards} cards, local Radicale; baseline (bare PROPFIND + multiget of every card): {baseline:.2f} s")
+    print(f"{'scenario':<24} {'seconds':>8} {'target':>8} {'x baseline':>11}")
+    for name, seconds in figures.items():
+        target = TARGETS.get(name)
+        mark = "" if target is None else (" ok" if seconds < target else " MISSED")
+        print(f"{name:<24} {seconds:>8.2f} {target if target else '-':>8} {seconds / baseline:>10.1f}x{mark}")
+    print(f"peak memory of the first sync: {memory:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
