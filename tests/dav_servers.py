@@ -102,6 +102,20 @@ class DavServer:
         return sorted(found)
 
 
+def remote_for(server: DavServer, kind: str, name: str, run, monkeypatch) -> str:
+    """A fresh collection on `server`, added to the test's database as remote `name` through
+    the CLI, with its password (and the server's CA) in the environment. Returns its URL."""
+    import re
+
+    url = server.new_collection(kind)
+    monkeypatch.setenv("CRM_REMOTE_PASSWORD_" + re.sub(r"[^A-Z0-9]", "_", name.upper()), PASSWORD)
+    if server.ca_file:
+        monkeypatch.setenv("CRM_CA_FILE", server.ca_file)
+    result = run("remote", "add", name, url, "--kind", kind, "--user", USER)
+    assert result.exit_code == 0, result.output
+    return url
+
+
 def _wait_until_up(server: DavServer, log: Path) -> None:
     deadline = time.monotonic() + 20
     with server.http() as client:

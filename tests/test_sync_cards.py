@@ -10,7 +10,7 @@ import sqlite3
 
 import pytest
 
-from dav_servers import PASSWORD, USER
+from dav_servers import PASSWORD, USER, remote_for
 
 PHONE_CARD = (
     "BEGIN:VCARD\r\nVERSION:3.0\r\nPRODID:-//Apple Inc.//iPhone OS 17.2//EN\r\n"
@@ -27,12 +27,7 @@ PHONE_CARD = (
 @pytest.fixture
 def book(dav_server, monkeypatch, run):
     """A fresh address book, a remote `phone` for it in the test's database."""
-    url = dav_server.new_collection("carddav")
-    monkeypatch.setenv("CRM_REMOTE_PASSWORD", PASSWORD)
-    if dav_server.ca_file:
-        monkeypatch.setenv("CRM_CA_FILE", dav_server.ca_file)
-    assert run("remote", "add", "phone", url, "--kind", "carddav", "--user", USER).exit_code == 0
-    return url
+    return remote_for(dav_server, "carddav", "phone", run, monkeypatch)
 
 
 def card_lines(text: str) -> set[str]:
@@ -182,7 +177,7 @@ def test_the_password_is_never_stored_nor_shown(dav_server, book, run, private_d
     assert PASSWORD.encode() not in private_database.read_bytes()
     listing = run("remote", "list", "--json")
     assert PASSWORD not in listing.output and json.loads(listing.stdout)[0]["items"] == 1
-    monkeypatch.setenv("CRM_REMOTE_PASSWORD", "wrong-" + PASSWORD)
+    monkeypatch.setenv("CRM_REMOTE_PASSWORD_PHONE", "wrong-" + PASSWORD)
     refused = run("sync")
     assert refused.exit_code == 1 and "refused the user name or password" in refused.stderr
     assert PASSWORD not in refused.output and "Traceback" not in refused.output

@@ -5,17 +5,12 @@ import json
 
 import pytest
 
-from dav_servers import PASSWORD, USER
+from dav_servers import remote_for
 
 
 @pytest.fixture
 def calendar(dav_server, monkeypatch, run):
-    url = dav_server.new_collection("caldav")
-    monkeypatch.setenv("CRM_REMOTE_PASSWORD_PHONE_CAL", PASSWORD)
-    if dav_server.ca_file:
-        monkeypatch.setenv("CRM_CA_FILE", dav_server.ca_file)
-    assert run("remote", "add", "phone-cal", url, "--kind", "caldav", "--user", USER).exit_code == 0
-    return url
+    return remote_for(dav_server, "caldav", "phone-cal", run, monkeypatch)
 
 
 def sync(run, on):

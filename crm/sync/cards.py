@@ -37,15 +37,12 @@ from crm.net.dav import Changes, DavClient, PreconditionFailed, SyncTokenExpired
 from crm.store.contacts import iter_cards, new_uid
 from crm.store.models import Contact, Remote, SyncItem, Touchpoint, database
 from crm.sync.merge import FieldConflict, fingerprint, merge3, take_server
+from crm.sync.session import SyncRun, collection_url
 from crm.text import fold
 
 CONTENT_TYPE = "text/vcard"
 MAX_RETRIES = 3
 PULL_BATCH = 200
-
-
-class _DryRun(Exception):
-    """Raised at the end of a --dry-run to roll every local write back."""
 
 
 @dataclass
@@ -78,7 +75,7 @@ def parse_card(text: str) -> Card | None:
     return result.card if result is not None else None
 
 
-class CardSync:
+class CardSync(SyncRun):
     """One run against one CardDAV remote. `use_sync_collection=False` forces the ctag/etag
     listing (servers without RFC 6578; the tests use it to cover that path)."""
 
@@ -97,20 +94,8 @@ class CardSync:
 
     # ---- the run ----
 
-    def run(self) -> CardReport:
-        if not self.dry_run:
-            self._run()
-            return self.report
-        try:
-            with database.atomic():
-                self._run()
-                raise _DryRun
-        except _DryRun:
-            pass
-        return self.report
-
     def _run(self) -> None:
-        url = self._collection_url()
+        url = collection_url(self.remote, self.client, "carddav")
         info = self.client.collection(url, "carddav")
         self.rows = {row.href: row for row in SyncItem.select().where(SyncItem.remote == self.remote)}
         self.linked = {row.contact_id: row for row in self.rows.values() if row.contact_id is not None}
@@ -141,16 +126,6 @@ class CardSync:
             .join(Contact).where((SyncItem.remote == self.remote) & SyncItem.removed_on.is_null(False))
             .order_by(Contact.name_key, Contact.id).tuples()
         ]
-
-    def _collection_url(self) -> str:
-        if self.remote.collection_url:
-            return self.remote.collection_url
-        found = self.client.discover("carddav")
-        url = found[0].url
-        with database.atomic():
-            Remote.update(collection_url=url).where(Remote.id == self.remote.id).execute()
-        self.remote.collection_url = url
-        return url
 
     def _server_changes(self, url: str, info) -> tuple[Changes, str | None]:
         """What differs on the server from the status: (changes, the token to store after)."""

@@ -22,6 +22,7 @@ from crm.errors import CrmError
 from crm.formats.ical import Todo, completed_day, todo_digest, todo_state, todo_text
 from crm.net.dav import DavClient, PreconditionFailed, member_name, normalise_href
 from crm.store.models import Application, Contact, NudgeItem, Offer, Remote, database
+from crm.sync.session import SyncRun, collection_url
 
 CONTENT_TYPE = "text/calendar"
 DEFAULT_DAYS = 14
@@ -46,7 +47,7 @@ def channel_for(action: str) -> str:
     return "linkedin" if action == "connect" else "email"
 
 
-class NudgeSync:
+class NudgeSync(SyncRun):
     def __init__(self, remote: Remote, client: DavClient, *, today: date, now: str, stamp: datetime,
                  user_dir: Path | None, days: int = DEFAULT_DAYS, dry_run: bool = False):
         self.remote = remote
@@ -59,24 +60,8 @@ class NudgeSync:
         self.dry_run = dry_run
         self.report = NudgeReport(remote.name)
 
-    def run(self) -> NudgeReport:
-        if not self.dry_run:
-            self._run()
-            return self.report
-
-        class _Rollback(Exception):
-            pass
-
-        try:
-            with database.atomic():
-                self._run()
-                raise _Rollback
-        except _Rollback:
-            pass
-        return self.report
-
     def _run(self) -> None:
-        url = self._collection_url()
+        url = collection_url(self.remote, self.client, "caldav")
         rows = {row.href: row for row in NudgeItem.select().where(NudgeItem.remote == self.remote)}
         listed = {m.href: m.etag for m in self.client.members(url)}
         changed = [href for href, row in rows.items() if href in listed and listed[href] != row.etag]
@@ -95,15 +80,6 @@ class NudgeSync:
                 self._remove(row)
         with database.atomic():
             Remote.update(synced_at=self.now).where(Remote.id == self.remote.id).execute()
-
-    def _collection_url(self) -> str:
-        if self.remote.collection_url:
-            return self.remote.collection_url
-        url = self.client.discover("caldav")[0].url
-        with database.atomic():
-            Remote.update(collection_url=url).where(Remote.id == self.remote.id).execute()
-        self.remote.collection_url = url
-        return url
 
     # ---- 1. what was ticked ----
 
