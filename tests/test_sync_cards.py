@@ -126,9 +126,18 @@ def test_server_delete_marks_and_prune_removes_and_crm_rm_deletes_on_the_server(
     assert dav_server.hrefs(book) == [hrefs["Keep Me"]]
     assert sync(run)["created_remote"] == 0  # a marked contact is not pushed back
 
+    run("add", "Gone Too", "--email", "gone2@example.org")
+    sync(run)
+    gone_too = next(h for h in dav_server.hrefs(book) if "gone2@example.org" in dav_server.get(h)[0])
+    dav_server.delete(gone_too)
+    assert [r["name"] for r in sync(run)["removed_on_server"]] == ["Gone Away", "Gone Too"]
+    run("edit", "Gone Too", "--title", "Back")  # changed here after the server deleted it: it goes back
+    assert sync(run)["created_remote"] == 1
+    assert any("TITLE:Back" in dav_server.get(h)[0] for h in dav_server.hrefs(book))
+
     pruned = sync(run, "--prune", "--yes")
     assert [p["name"] for p in pruned["pruned"]] == ["Gone Away"]
-    assert [p["name"] for p in contacts(run)] == ["Keep Me"]
+    assert sorted(p["name"] for p in contacts(run)) == ["Gone Too", "Keep Me"]
 
 
 def test_dry_run_changes_nothing_on_either_side(dav_server, book, run, private_database):

@@ -110,8 +110,15 @@ class CardSync(SyncRun):
         for href in changes.removed:
             self._removed_on_server(href)
         for row in list(self.linked.values()):
-            if row.removed_on is None and self._local_changed(row):
+            if not self._local_changed(row):
+                continue
+            if row.removed_on is None:
                 self._push_update(row)
+            else:  # deleted on the server, then changed here: the change puts it back (below)
+                with database.atomic():
+                    row.delete_instance()
+                del self.rows[row.href]
+                del self.linked[row.contact_id]
         for cid in [cid for cid in self.local if cid not in self.linked]:
             self._push_new(cid)
         for row in [r for r in self.rows.values() if r.contact_id is None and r.removed_on is None]:
