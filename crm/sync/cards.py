@@ -33,7 +33,8 @@ from crm.errors import CrmError
 from crm.formats.card import Card, merge_cards
 from crm.formats.vcard import read_cards, write_card
 from crm.formats.vcard.patch import is_group_card, patch_card
-from crm.net.dav import Changes, DavClient, PreconditionFailed, SyncTokenExpired, member_name, normalise_href
+from crm.net.dav import (Changes, DavAuthError, DavClient, DavError, DavProtocolError, DavUnavailable, PreconditionFailed,
+                         SyncTokenExpired, member_name, normalise_href)
 from crm.store.contacts import iter_cards, new_uid
 from crm.store.models import Contact, Remote, SyncItem, Touchpoint, database
 from crm.sync.merge import FieldConflict, fingerprint, merge3, take_server
@@ -96,11 +97,10 @@ class CardSync(SyncRun):
 
     def _run(self) -> None:
         url = collection_url(self.remote, self.client, "carddav")
-        info = self.client.collection(url, "carddav")
         self.rows = {row.href: row for row in SyncItem.select().where(SyncItem.remote == self.remote)}
         self.linked = {row.contact_id: row for row in self.rows.values() if row.contact_id is not None}
         self.local = dict(iter_cards())
-        changes, token = self._server_changes(url, info)
+        changes, token, ctag = self._server_changes(url)
         fetched = self.client.multiget(url, [m.href for m in changes.changed], "carddav") if changes.changed else []
         etags = {m.href: m.etag for m in changes.changed}
         for start in range(0, len(fetched), PULL_BATCH):
@@ -125,7 +125,7 @@ class CardSync(SyncRun):
             self._delete_remote(row)
         token = self._token_after_own_writes(url, token)
         with database.atomic():
-            Remote.update(sync_token=token if token else self.remote.sync_token, ctag=info.ctag,
+            Remote.update(sync_token=token if token else self.remote.sync_token, ctag=ctag,
                           synced_at=self.now).where(Remote.id == self.remote.id).execute()
         self.report.removed_on_server = [
             {"id": cid, "name": name, "since": since}
@@ -134,18 +134,30 @@ class CardSync(SyncRun):
             .order_by(Contact.name_key, Contact.id).tuples()
         ]
 
-    def _server_changes(self, url: str, info) -> tuple[Changes, str | None]:
-        """What differs on the server from the status: (changes, the token to store after)."""
-        if info.supports_sync and self.use_sync_collection:
+    def _server_changes(self, url: str) -> tuple[Changes, str | None, str | None]:
+        """What differs on the server from the status: (changes, the token and ctag to store
+        after). With a stored sync-token the sync-collection REPORT is the only request: on
+        some servers (Radicale) each collection-wide answer costs a pass over every card."""
+        ctag = self.remote.ctag
+        changes = None
+        if self.remote.sync_token and self.use_sync_collection:
             try:
                 changes = self.client.changes(url, self.remote.sync_token)
             except SyncTokenExpired:
                 changes = self.client.changes(url, None)
-        elif self.remote.ctag and info.ctag == self.remote.ctag:
-            return Changes(None, (), (), complete=False), None  # nothing changed on the server
-        else:
-            members = self.client.members(url)
-            changes = Changes(None, tuple(members), (), complete=True)
+            except DavError as exc:
+                if isinstance(exc, (DavAuthError, DavUnavailable, DavProtocolError)):
+                    raise
+                changes = None  # the server stopped offering sync-collection: ask it below
+        if changes is None:
+            info = self.client.collection(url, "carddav")
+            ctag = info.ctag
+            if info.supports_sync and self.use_sync_collection:
+                changes = self.client.changes(url, None)
+            elif self.remote.ctag and info.ctag == self.remote.ctag:
+                return Changes(None, (), (), complete=False), None, ctag  # nothing changed on the server
+            else:
+                changes = Changes(None, tuple(self.client.members(url)), (), complete=True)
         changed = tuple(m for m in changes.changed if m.href not in self.rows or self.rows[m.href].etag != m.etag
                         or m.etag is None)
         if changes.complete:
@@ -153,7 +165,7 @@ class CardSync(SyncRun):
             removed = tuple(href for href in self.rows if href not in listed)
         else:
             removed = tuple(href for href in changes.removed if href in self.rows)
-        return Changes(changes.token, changed, removed, changes.complete), changes.token
+        return Changes(changes.token, changed, removed, changes.complete), changes.token, ctag
 
     def _token_after_own_writes(self, url: str, token: str | None) -> str | None:
         """A token that covers our own writes of this run. The one from the start does not: a
