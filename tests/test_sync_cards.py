@@ -145,6 +145,8 @@ def test_dry_run_changes_nothing_on_either_side(dav_server, book, run, private_d
     run("add", "Bob Local")
     report = sync(run, "--dry-run")
     assert (report["created_local"], report["created_remote"]) == (1, 1)
+    said = run("sync", "--dry-run", "--on", "2026-05-04")
+    assert said.exit_code == 0 and said.stdout.startswith("phone: would have 1 pulled (1 new), 1 pushed (1 new)")
     assert [p["name"] for p in contacts(run)] == ["Bob Local"]
     assert dav_server.hrefs(book) == [book + "jane.vcf"]
     conn = sqlite3.connect(private_database)
