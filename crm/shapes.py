@@ -666,6 +666,82 @@ class RelogResult(TouchRow):
 
 # ---- every command's output ---------------------------------------------------------------------
 
+# ---- sync: crm remote, crm sync (docs/sync.md) -------------------------------------------------
+
+
+class RemoteRow(TypedDict):
+    """`crm remote list --json`: one per remote."""
+
+    name: str
+    kind: str
+    url: str
+    user: Optional[str]
+    collection: Optional[str]
+    synced_at: Optional[str]
+    items: int
+    removed_on_server: int
+
+
+class RemovedOnServer(TypedDict):
+    id: int
+    name: str
+    since: str
+
+
+class SyncConflict(TypedDict):
+    contact: ContactRef
+    field: str
+    local: str
+    server: str
+
+
+class SkippedCard(TypedDict):
+    href: str
+    reason: str
+
+
+class ContactSync(TypedDict):
+    """One CardDAV remote in `crm sync --json`."""
+
+    remote: str
+    pulled: int
+    merged: int
+    created_local: int
+    pushed: int
+    created_remote: int
+    deleted_remote: int
+    removed_on_server: list[RemovedOnServer]
+    conflicts: list[SyncConflict]
+    skipped: list[SkippedCard]
+    pruned: list[ContactRef]
+
+
+class TickedNudge(TypedDict):
+    contact: ContactRef
+    action: str
+    on: str
+    via: Optional[str]
+    touchpoint: int
+
+
+class NudgeSync(TypedDict):
+    """One CalDAV remote in `crm sync --json`."""
+
+    remote: str
+    added: int
+    updated: int
+    removed: int
+    completed: list[TickedNudge]
+
+
+class SyncReport(TypedDict):
+    """`crm sync --json`: the remotes synced, contacts (CardDAV) and nudges (CalDAV) apart."""
+
+    dry_run: bool
+    contacts: list[ContactSync]
+    nudges: list[NudgeSync]
+
+
 SHAPES: dict[str, object] = {
     "add": Added,
     "log": IdOnly,
@@ -696,4 +772,6 @@ SHAPES: dict[str, object] = {
     "invite import": InviteImport,
     "relog": RelogResult,
     "triage": list[TriageRow],
+    "remote list": list[RemoteRow],
+    "sync": SyncReport,
 }

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import dav_servers
 from crm import shapes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +51,7 @@ def conforms(value, shape, where="$") -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def outputs(tmp_path_factory):
+def outputs(tmp_path_factory, radicale):
     """A small job search, and every command's --json output on it."""
     from click.testing import CliRunner
 
@@ -110,6 +111,14 @@ def outputs(tmp_path_factory):
                      b"\r\n\r\nHello\r\n")
     out["mail import"] = run("mail", "import", str(sent), "--json")
     out["relog"] = run("relog", "1", "--kind", "thank-you", "--json")
+    env["CRM_REMOTE_PASSWORD"] = dav_servers.PASSWORD  # sync with a real Radicale (tests/dav_servers.py)
+    book = radicale.new_collection("carddav")
+    radicale.put(book + "x.vcf", "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:x\r\nFN:Bjorn Lindqvist\r\nN:Lindqvist;Bjorn;;;\r\n"
+                 "EMAIL:bjorn@example.org\r\nTITLE:Staff Engineer\r\nEND:VCARD\r\n")
+    run("remote", "add", "phone", book, "--kind", "carddav", "--user", dav_servers.USER)
+    run("remote", "add", "tasks", radicale.new_collection("caldav"), "--kind", "caldav", "--user", dav_servers.USER)
+    out["sync"] = run("sync", "--on", "2026-03-13", "--json")
+    out["remote list"] = run("remote", "list", "--json")
     return {name: json.loads(text) for name, text in out.items()}
 
 

@@ -42,7 +42,7 @@ def sync(run, *args, db=None):
     prefix = ("--db", db) if db else ()
     result = run(*prefix, "sync", "--json", "--on", "2026-05-04", *args)
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)["remotes"][0]
+    return json.loads(result.stdout)["contacts"][0]
 
 
 def contacts(run, db=None):

@@ -20,7 +20,7 @@ def test_two_devices_and_a_phone_converge_on_one_server(radicale, tmp_path, monk
         return result
 
     def sync(device):
-        return json.loads(crm(device, "sync", "--json", "--on", "2026-05-04").stdout)["remotes"][0]
+        return json.loads(crm(device, "sync", "--json", "--on", "2026-05-04").stdout)["contacts"][0]
 
     def book_of(device):
         return sorted((tuple(json.dumps(p[f], sort_keys=True) for f in FIELDS)
@@ -51,7 +51,7 @@ def test_two_devices_and_a_phone_converge_on_one_server(radicale, tmp_path, monk
 
     # Deleted on the server by the laptop: the desktop marks Eve, never deletes her on its own.
     assert [r["name"] for r in reports[-1]["removed_on_server"]] == ["Eve Gone"]
-    pruned = json.loads(crm(desktop, "sync", "--prune", "--yes", "--json").stdout)["remotes"][0]["pruned"]
+    pruned = json.loads(crm(desktop, "sync", "--prune", "--yes", "--json").stdout)["contacts"][0]["pruned"]
     assert [p["name"] for p in pruned] == ["Eve Gone"]
     assert book_of(laptop) == book_of(desktop)
     people = {p["name"]: p for p in json.loads(crm(laptop, "list", "--json").stdout)}

@@ -16,7 +16,7 @@ def calendar(dav_server, monkeypatch, run):
 def sync(run, on):
     result = run("sync", "--json", "--on", on)
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)["remotes"][0]
+    return json.loads(result.stdout)["nudges"][0]
 
 
 def todos(server, url) -> dict[str, str]:

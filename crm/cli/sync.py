@@ -131,7 +131,7 @@ def sync(app, names, dry_run, prune, yes, days, on, as_json):
     remotes = [get_remote(n) for n in names] if names else all_remotes()
     if not remotes:
         raise InvalidInput("no remotes to sync; add one with `crm remote add NAME URL --kind carddav`")
-    reports = []
+    reports: dict[str, list] = {"carddav": [], "caldav": []}
     for found in remotes:
         password = password_for(found.name, found.username)
         with DavClient(found.url, found.username, password, ca_file=os.environ.get("CRM_CA_FILE") or None) as client:
@@ -149,11 +149,11 @@ def sync(app, names, dry_run, prune, yes, days, on, as_json):
                                     f"{found.name}: {who}?"), abort=True, err=True)
             record["pruned"] = prune_removed(found)
             record["removed_on_server"] = []
-        reports.append(record)
+        reports[found.kind].append(record)
     if as_json:
-        echo_json({"dry_run": dry_run, "remotes": reports})
+        echo_json({"dry_run": dry_run, "contacts": reports["carddav"], "nudges": reports["caldav"]})
         return
-    for record in reports:
+    for record in reports["carddav"] + reports["caldav"]:
         click.echo(clean(_summary(record, dry_run)))
         for conflict in record.get("conflicts", ()):
             click.echo(clean(f"  conflict: {conflict['contact']['name']}: {conflict['field']}: kept "
@@ -169,13 +169,13 @@ def sync(app, names, dry_run, prune, yes, days, on, as_json):
 
 def _summary(record: dict, dry_run: bool) -> str:
     lead = f"{record['remote']}: " + ("would have " if dry_run else "")
-    if record["kind"] == "carddav":
+    if "pulled" in record:  # a CardDAV remote's report
         parts = [f"{record['pulled'] + record['created_local']} pulled ({record['created_local']} new)",
                  f"{record['pushed'] + record['created_remote']} pushed ({record['created_remote']} new)",
                  f"{record['merged']} merged", f"{len(record['conflicts'])} conflicts",
                  f"{record['deleted_remote']} deleted on server",
                  f"{len(record['removed_on_server'])} removed on server"]
-        if "pruned" in record:
+        if record["pruned"]:
             parts.append(f"{len(record['pruned'])} pruned")
     else:
         parts = [f"{record['added']} nudges added", f"{record['updated']} updated", f"{record['removed']} removed",

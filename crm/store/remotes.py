@@ -11,6 +11,7 @@ import re
 from peewee import fn
 
 from crm.errors import InvalidInput, NotFound
+from crm.shapes import RemoteRow
 from crm.store.models import NudgeItem, Remote, SyncItem, database
 
 KINDS = ("carddav", "caldav")
@@ -55,7 +56,7 @@ def remove_remote(name: str) -> Remote:
     return remote
 
 
-def remote_record(remote: Remote) -> dict:
+def remote_record(remote: Remote) -> RemoteRow:
     """The `crm remote list --json` shape of one remote."""
     cards = SyncItem.select().where(SyncItem.remote == remote)
     return {

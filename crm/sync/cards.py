@@ -36,6 +36,7 @@ from crm.formats.vcard.patch import is_group_card, patch_card
 from crm.net.dav import (Changes, DavAuthError, DavClient, DavError, DavProtocolError, DavUnavailable, PreconditionFailed,
                          SyncTokenExpired, member_name, normalise_href)
 from crm.store.contacts import iter_cards, new_uid
+from crm.shapes import ContactSync
 from crm.store.models import Contact, Remote, SyncItem, Touchpoint, database
 from crm.sync.merge import FieldConflict, fingerprint, merge3, take_server
 from crm.sync.session import SyncRun, collection_url
@@ -59,12 +60,15 @@ class CardReport:
     conflicts: list[dict] = field(default_factory=list)
     skipped: list[dict] = field(default_factory=list)
 
-    def as_json(self) -> dict:
+    pruned: list[dict] = field(default_factory=list)
+
+    def as_json(self) -> ContactSync:
         return {
-            "remote": self.remote, "kind": "carddav",
+            "remote": self.remote,
             "pulled": self.pulled, "merged": self.merged, "created_local": self.created_local,
             "pushed": self.pushed, "created_remote": self.created_remote, "deleted_remote": self.deleted_remote,
             "removed_on_server": self.removed_on_server, "conflicts": self.conflicts, "skipped": self.skipped,
+            "pruned": self.pruned,
         }
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from crm.errors import CrmError
 from crm.formats.ical import Todo, completed_day, todo_digest, todo_state, todo_text
 from crm.net.dav import DavClient, PreconditionFailed, member_name, normalise_href
+from crm.shapes import NudgeSync as NudgeShape
 from crm.store.models import Application, Contact, NudgeItem, Offer, Remote, database
 from crm.sync.session import SyncRun, collection_url
 
@@ -37,9 +38,9 @@ class NudgeReport:
     removed: int = 0
     completed: list[dict] = field(default_factory=list)  # touches logged from ticked to-dos
 
-    def as_json(self) -> dict:
-        return {"remote": self.remote, "kind": "caldav", "added": self.added, "updated": self.updated,
-                "removed": self.removed, "completed": self.completed}
+    def as_json(self) -> NudgeShape:
+        return {"remote": self.remote, "added": self.added, "updated": self.updated, "removed": self.removed,
+                "completed": self.completed}
 
 
 def channel_for(action: str) -> str:
