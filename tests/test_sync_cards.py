@@ -203,3 +203,19 @@ def test_plain_http_is_refused_except_to_localhost(run):
     assert [r["name"] for r in json.loads(run("remote", "list", "--json").stdout)] == ["near"]
     assert run("remote", "rm", "near").exit_code == 0
     assert run("remote", "rm", "near").exit_code == 1
+
+
+def test_discovery_from_the_server_root_finds_the_address_book_and_the_calendar(dav_server):
+    """A remote may be a server root: current-user-principal, then the home set, then its collections."""
+    from crm.net.dav import DavClient, safe_url
+
+    book = dav_server.new_collection("carddav")
+    dav_server.new_collection("caldav")
+    with DavClient(dav_server.root, USER, PASSWORD, ca_file=dav_server.ca_file, trust_env=False) as client:
+        books = client.discover("carddav")
+        calendars = client.discover("caldav")
+        assert PASSWORD not in repr(client)
+    assert books and all(c.kind == "carddav" and c.url.startswith(dav_server.root) for c in books)
+    assert calendars and all(c.kind == "caldav" for c in calendars)
+    assert dav_server.name == "xandikos" or book in [c.url for c in books]  # Xandikos's home set is /ada/contacts/
+    assert safe_url("https://ada:pw@dav.example.com:8443/x/") == "https://dav.example.com:8443/x/"
