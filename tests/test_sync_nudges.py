@@ -44,23 +44,25 @@ def test_nudges_go_to_the_calendar_follow_the_suggestions_and_a_tick_becomes_a_t
 
     assert (sync(run, "2026-05-04")["added"], sync(run, "2026-05-04")["updated"]) == (0, 0)
 
-    run("snooze", "Rita Recruiter", "--until", "2026-05-09")
+    run("edit", "Pat Peer", "--org", "Globex")  # the suggestion changes: its to-do follows
     assert sync(run, "2026-05-04")["updated"] == 1
-    assert "DUE;VALUE=DATE:20260509" in todos(dav_server, calendar)["contact-1-check-in@cadence.crm"]
+    assert "SUMMARY:Check in: Pat Peer (Globex)" in todos(dav_server, calendar)["contact-2-check-in@cadence.crm"]
+
+    run("snooze", "Rita Recruiter", "--until", "2026-05-09")  # her check-in leaves the 14 days: removed
+    assert sync(run, "2026-05-04")["removed"] == 1
+    assert sorted(todos(dav_server, calendar)) == ["contact-2-check-in@cadence.crm"]
 
     # Ticked on the phone: another client PUTs it back completed.
-    href = next(h for h in dav_server.hrefs(calendar) if "contact-1" in dav_server.get(h)[0])
+    [href] = dav_server.hrefs(calendar)
     text, etag = dav_server.get(href)
     done = text.replace("STATUS:NEEDS-ACTION", "STATUS:COMPLETED\r\nCOMPLETED:20260510T120000Z")
     dav_server.put(href, done, content_type="text/calendar", etag=etag)
-    run("pause", "Pat Peer")
 
     report = sync(run, "2026-05-11")
     assert [(c["contact"]["name"], c["action"], c["on"], c["via"]) for c in report["completed"]] == [
-        ("Rita Recruiter", "check-in", "2026-05-10", "email")]
-    assert report["removed"] == 1  # Pat's went away with the pause
-    history = json.loads(run("history", "Rita Recruiter", "--json").stdout)
+        ("Pat Peer", "check-in", "2026-05-10", "email")]
+    history = json.loads(run("history", "Pat Peer", "--json").stdout)
     assert [(h["on"], h["kind"], h["via"]) for h in history] == [("2026-05-10", "check-in", "email")]
     assert todos(dav_server, calendar) == {}
     assert sync(run, "2026-05-11")["completed"] == []  # logged once
-    assert len(json.loads(run("history", "Rita Recruiter", "--json").stdout)) == 1
+    assert len(json.loads(run("history", "Pat Peer", "--json").stdout)) == 1
