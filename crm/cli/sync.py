@@ -136,7 +136,8 @@ def sync(app, names, dry_run, prune, yes, days, on, as_json):
         password = password_for(found.name, found.username)
         with DavClient(found.url, found.username, password, ca_file=os.environ.get("CRM_CA_FILE") or None) as client:
             if found.kind == "carddav":
-                report = CardSync(found, client, now=app.now_iso, today=day, dry_run=dry_run).run()
+                report = CardSync(found, client, now=app.now_iso, today=day, dry_run=dry_run,
+                                  region=app.region).run()
             else:
                 stamp = datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None)
                 report = NudgeSync(found, client, today=day, now=app.now_iso, stamp=stamp,

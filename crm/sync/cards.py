@@ -85,13 +85,14 @@ class CardSync(SyncRun):
     listing (servers without RFC 6578; the tests use it to cover that path)."""
 
     def __init__(self, remote: Remote, client: DavClient, *, now: str, today: date, dry_run: bool = False,
-                 use_sync_collection: bool = True):
+                 use_sync_collection: bool = True, region: str | None = None):
         self.remote = remote
         self.client = client
         self.now = now
         self.today = today
         self.dry_run = dry_run
         self.use_sync_collection = use_sync_collection
+        self.region = region  # where national phone numbers are dialled, for the identity rules
         self.report = CardReport(remote.name)
         self._index = None
         self._writer = None
@@ -198,7 +199,7 @@ class CardSync(SyncRun):
         if self._writer is None:
             from crm.identity.importer import CardWriter
 
-            self._writer = CardWriter(database.connection(), self.now)
+            self._writer = CardWriter(database.connection(), self.now, self.region)
         conn = database.connection()
         if cid is None:
             taken = card.uid and conn.execute("SELECT 1 FROM contact WHERE uid = ?", (card.uid,)).fetchone()
@@ -238,8 +239,9 @@ class CardSync(SyncRun):
         if self._index is None:
             from crm.identity.importer import IdentityIndex
 
-            self._index = IdentityIndex(database.connection())
-        cid = self._index.match(card)
+            self._index = IdentityIndex(database.connection(), self.region)
+        join = self._index.match(card)
+        cid = join.contact_id if join is not None else None
         return cid if cid is not None and cid not in self.linked and cid in self.local else None
 
     # ---- 2. pull ----
