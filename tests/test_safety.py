@@ -269,7 +269,7 @@ def test_restore_refuses_what_is_not_a_sound_crm_database(db, run, tmp_path, kin
         "text": "not an SQLite file", "empty": "empty", "other-sqlite": "without crm's schema",
         "no-version": "no schema version", "damaged": "integrity check", "malformed": "integrity check",
         "newer": "newer than this crm", "missing-tables": "lacks the table(s) touchpoint", "missing": "no such file",
-        "folder": "not a file", "itself": "the database itself",
+        "folder": "a folder, not a regular file", "itself": "the database itself",
     }[kind]
     assert expected in result.stderr
 
@@ -578,7 +578,9 @@ def test_atomic_write_leaves_the_old_file_when_interrupted(tmp_path):
         yield "1,Ada\r\n"
         raise OSError(28, "No space left on device")
 
-    with pytest.raises(OSError):
+    from crm.errors import DiskFull
+
+    with pytest.raises(DiskFull, match="no space left"):  # the real cause, with its own exit code
         atomic_write(target, chunks())
     assert target.read_text() == "the good old export\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["contacts.csv"]

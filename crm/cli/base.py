@@ -15,7 +15,7 @@ from typing import Any, Callable
 import click
 import peewee
 
-from crm.errors import CrmError, InvalidInput, StorageError
+from crm.errors import CrmError, InvalidInput, StorageError, environment_error
 
 INTERNAL_ERROR_EXIT = 70  # EX_SOFTWARE: a bug in crm, not a problem with the input
 
@@ -36,7 +36,7 @@ class App:
             self._db_path = default_path()
         return self._db_path
 
-    def open_db(self):
+    def open_db(self, sweep: bool = True):
         """Open (creating and migrating if needed) the database and bind the models to it.
 
         Commands that read or write records get this through `@pass_db`; the few that handle
@@ -45,6 +45,8 @@ class App:
             from crm.store.db import open_database
 
             self._db = open_database(self.db_path, applied_at=self.now_iso, region=self.region)
+            if sweep:
+                self.sweep_leftovers()
         return self._db
 
     @property
@@ -52,6 +54,19 @@ class App:
         """Where national phone numbers are dialled (ISO 3166, e.g. "GB"): `CRM_REGION`, else the
         country of the locale (LC_ALL, LC_TELEPHONE, LANG: "en_GB.UTF-8" -> "GB"), else none."""
         return region_from_env(os.environ)
+
+    def sweep_leftovers(self) -> list[Path]:
+        """Remove the temporary files a killed crm run left beside the database, and say so."""
+        from crm.files import remove_files, stale_temp_files
+
+        path = self.db_path
+        removed = remove_files(stale_temp_files(path.parent, path.name))
+        if removed:
+            from crm.render import clean
+
+            click.echo(f"Note: removed {len(removed)} temporary file(s) left by an interrupted crm run "
+                       f"({clean(removed[0].name)}{', ...' if len(removed) > 1 else ''}).", err=True)
+        return removed
 
     def close(self) -> None:
         if self._db is not None and not self._db.is_closed():
@@ -111,10 +126,20 @@ class CrmGroup(click.Group):
             return super().invoke(ctx)
         except CrmError as exc:
             fail(exc.message, exc.exit_code)
-        except peewee.OperationalError as exc:
-            fail(f"database error: {exc}", StorageError.exit_code)
         except (sqlite3.DatabaseError, peewee.DatabaseError) as exc:
-            fail(f"database error: {exc}", StorageError.exit_code)
+            cause = real_cause(exc)
+            problem = environment_error(cause, "database error")
+            if problem:
+                fail(problem.message, problem.exit_code)
+            if "could not decode to utf-8" in str(cause).lower():
+                fail("the database holds text that is not valid UTF-8 (a hand edit?); "
+                     "run crm check, then crm check --repair", StorageError.exit_code)
+            fail(f"database error: {cause}", StorageError.exit_code)
+        except OSError as exc:
+            problem = environment_error(exc, f"cannot use {exc.filename}" if exc.filename else "file error")
+            if problem:
+                fail(problem.message, problem.exit_code)
+            fail(f"file error: {exc.strerror or exc}" + (f" ({exc.filename})" if exc.filename else ""), 1)
         except KeyboardInterrupt:
             fail("interrupted; nothing was written by the unfinished step", 130)
         except BrokenPipeError:
@@ -135,6 +160,24 @@ class CrmGroup(click.Group):
             app = ctx.find_object(App)
             if app is not None:
                 app.close()
+
+
+def real_cause(exc: BaseException) -> BaseException:
+    """The error that started it: peewee wraps sqlite3's (`orig`), and when SQLite has already
+    rolled a transaction back itself (disk full), the ROLLBACK that follows fails with "cannot
+    rollback - no transaction is active", hiding the first error in `__context__`."""
+    seen = 0
+    while seen < 10:
+        seen += 1
+        inner = getattr(exc, "orig", None)
+        if isinstance(inner, BaseException):
+            exc = inner
+            continue
+        if "no transaction is active" in str(exc) and isinstance(exc.__context__, (sqlite3.Error, peewee.DatabaseError)):
+            exc = exc.__context__
+            continue
+        break
+    return exc
 
 
 def fail(message: str, code: int = 1) -> None:

@@ -12,25 +12,18 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from crm.store.db import BUSY_TIMEOUT_SECONDS, SQLITE_MAGIC, create_private_file
-from crm.errors import InvalidInput, StorageError
+from crm.errors import Interrupted, InvalidInput, StorageError, environment_error
+from crm.files import check_input_file, check_output_path, hold_interrupts, make_private_dirs, private_temp
+from crm.store.db import BUSY_TIMEOUT_SECONDS, SQLITE_MAGIC, open_read_only, save_checked_copy
 from crm.store.migrations import LATEST_VERSION, MIGRATIONS
 
 _CREATE_TABLE = re.compile(r"CREATE TABLE (\w+)", re.IGNORECASE)
 
 
 # ---- opening files without changing them -------------------------------------------------------
-
-
-def open_read_only(path: Path) -> sqlite3.Connection:
-    """A read-only connection: never creates the file, never writes to it."""
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS)
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
-    return conn
 
 
 def _writable(path: Path) -> sqlite3.Connection:
@@ -55,9 +48,19 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def _private_temp(directory: Path, name: str, purpose: str) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.{purpose}-", suffix=".tmp", dir=directory)  # mode 0600
-    os.close(fd)
-    return Path(tmp)
+    return private_temp(directory, name, purpose)
+
+
+def _sidecars(database: Path) -> tuple[Path, ...]:
+    return (database, Path(f"{database}-wal"), Path(f"{database}-shm"), Path(f"{database}-journal"))
+
+
+def _refuse_database_files(target: Path, database: Path, what: str, error: type = StorageError) -> None:
+    """The database and its -wal/-shm/-journal belong to SQLite: nothing else is written over them."""
+    for protected in _sidecars(database):
+        if _same_file(target, protected) or os.path.abspath(target) == os.path.abspath(protected):
+            raise error(f"{target} is the crm database (or its {protected.name[len(database.name):] or 'file'}); "
+                               f"{what} cannot be written over it")
 
 
 def _remove_with_sidecars(path: Path) -> None:
@@ -131,8 +134,13 @@ def backup_database(source: Path, target: Path) -> BackupResult:
     (a damaged database is worth keeping) and the errors are returned.
     """
     source, target = Path(source), Path(target)
-    if not source.is_file():
+    check_output_path(target, "backup")
+    if target.is_symlink():  # a link to a regular file: the file it points to gets the copy
+        target = target.resolve()
+    _refuse_database_files(target, source, "a backup")
+    if not source.exists():
         raise StorageError(f"no database at {source}")
+    check_input_file(source, StorageError)
     if not _is_sqlite(source):
         raise StorageError(f"{source} is not a crm database (not an SQLite file)")
     if _same_file(source, target):
@@ -143,7 +151,11 @@ def backup_database(source: Path, target: Path) -> BackupResult:
         raise StorageError(f"folder {target.parent} does not exist")
     if target.exists() and target.stat().st_size > 0 and not _is_crm_database(target):
         raise StorageError(f"{target} exists and is not a crm database; not overwriting it")
-    tmp = _private_temp(target.parent, target.name, "backup")
+    try:
+        tmp = _private_temp(target.parent, target.name, "backup")
+    except OSError as exc:
+        raise environment_error(exc, f"cannot write a backup in {target.parent}") or StorageError(
+            f"cannot write a backup in {target.parent}: {exc.strerror}") from None
     try:
         src = _writable(source)
         try:
@@ -164,9 +176,10 @@ def backup_database(source: Path, target: Path) -> BackupResult:
         os.chmod(tmp, 0o600)
         _fsync_file_and_dir(tmp)
         os.replace(tmp, target)
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, OSError) as exc:
         _remove_with_sidecars(tmp)
-        raise StorageError(f"backup failed: {exc}") from None
+        raise environment_error(exc, f"cannot write the backup {target}") or StorageError(
+            f"backup failed: {exc}") from None
     except BaseException:
         _remove_with_sidecars(tmp)
         raise
@@ -246,34 +259,46 @@ def restore_database(database: Path, source: Path, stamp: str) -> RestoreResult:
 
     `source` is checked first (SQLite, integrity check passes, crm's schema_migration table and
     the tables its version implies, a version this crm knows); anything else is refused and
-    nothing changes. The current database is then saved next to itself as
-    `crm.db.pre-restore-STAMP.bak` (0600) and the restored pages are written into it in one
-    transaction. A restored database of an older schema is migrated by the next command.
+    nothing changes. The restored copy is staged beside the database and checked; the current
+    database is saved next to itself as `crm.db.pre-restore-STAMP.bak` (0600, checked before it
+    gets its name); only then is the live database replaced, in one step (see `_swap_in`).
+    Ctrl-C is held during that step, so an interrupt reports truthfully whether it happened.
+    A restored database of an older schema is migrated by the next command.
     """
     database, source = Path(database), Path(source)
-    if not source.exists():
+    if not source.exists() and not source.is_symlink():
         raise StorageError(f"no such file: {source}")
-    if not source.is_file():
-        raise StorageError(f"{source} is not a file")
+    check_input_file(source, StorageError)
+    check_output_path(database, "database")
     if _same_file(source, database):
         raise StorageError(f"{source} is the database itself; nothing to restore")
     if source.stat().st_size == 0:
         raise StorageError(f"{source} is empty, not a crm database")
     if not _is_sqlite(source):
         raise StorageError(f"{source} is not a crm database (not an SQLite file)")
-    if database.is_dir():
-        raise StorageError(f"{database} is a folder, not a database file")
     directory = database.parent
     try:
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_dirs(directory)
+        tmp = _private_temp(directory, database.name, "restore")
     except OSError as exc:
-        raise StorageError(f"cannot create {directory}: {exc.strerror}") from None
-    tmp = _private_temp(directory, database.name, "restore")
+        raise environment_error(exc, f"cannot restore into {directory}") or StorageError(
+            f"cannot create {directory}: {exc.strerror}") from None
     try:
-        version, contacts = _stage(source, tmp, database)
-        kept = _swap_in(tmp, database, stamp)
+        try:
+            version, contacts = _stage(source, tmp, database)
+        except KeyboardInterrupt:
+            raise Interrupted("interrupted while checking the backup; the database was not changed") from None
+        except OSError as exc:
+            raise environment_error(exc, f"cannot restore into {directory}") or StorageError(
+                f"restore failed, the database is unchanged: {exc.strerror}") from None
+        with hold_interrupts() as held:
+            kept = _swap_in(tmp, database, stamp)
     finally:
         _remove_with_sidecars(tmp)
+    if held.interrupted:
+        where = f"; the database it replaced is kept as {kept}" if kept else ""
+        raise Interrupted(f"interrupted, but the restore had already finished: {database} holds the "
+                          f"{contacts} contact(s) of {source}{where}")
     return RestoreResult(source, database, kept, version, contacts)
 
 
@@ -331,59 +356,75 @@ def _live_is_sound(database: Path) -> bool:
 
 
 def _swap_in(tmp: Path, database: Path, stamp: str) -> Path | None:
-    """Put the staged copy in place, keeping what was there. Returns where it was kept."""
+    """Put the staged (complete, checked) copy in place, keeping what was there. Returns where
+    it was kept. Killed at any moment, the live name holds the old database or the restored one.
+
+    A sound live database receives the restored pages through SQLite's backup API, which is
+    one write transaction on it: a crash is rolled back by SQLite like any transaction, and
+    other crm processes that have it open see the old database or the restored one. (A rename
+    over a database others have open would let their -wal land on the new file.) A missing,
+    empty or damaged one is replaced by one rename; the damaged file is first linked to its
+    kept name, so no moment leaves the live name empty."""
     suffix = f"pre-restore-{stamp.replace(':', '-')}"
-    if not database.exists() or database.stat().st_size == 0:
-        _remove_with_sidecars(database)  # an empty file (or a stray -wal) holds nothing to keep
+    try:
+        if not database.exists() or database.stat().st_size == 0:
+            for sidecar in _sidecars(database)[1:3]:  # a stray -wal/-shm must not meet the new file
+                _unlink(sidecar)
+            os.replace(tmp, database)
+            _fsync_file_and_dir(database)
+            return None
+        if _live_is_sound(database):
+            live = _writable(database)
+            try:
+                kept = save_checked_copy(live, database, suffix)
+                staged = sqlite3.connect(str(tmp), isolation_level=None)
+                try:
+                    staged.backup(live)
+                finally:
+                    staged.close()
+            except sqlite3.Error as exc:
+                raise environment_error(exc, "restore failed, the current database is unchanged") or StorageError(
+                    f"restore failed, the current database is unchanged: {exc}") from None
+            finally:
+                live.close()
+            return kept
+        # Damaged or not SQLite at all: keep it whole (with its -wal) under another name, then
+        # one rename puts the restored file in its place.
+        kept = _free_name(database, suffix)
+        os.link(database, kept)
+        os.chmod(kept, 0o600)
+        wal = Path(f"{database}-wal")
+        if wal.exists():
+            os.link(wal, Path(f"{kept}-wal"))
+            _unlink(wal)  # from here the live name is the damaged file without its log, still "old"
+        _unlink(Path(f"{database}-shm"))
         os.replace(tmp, database)
         _fsync_file_and_dir(database)
-        return None
-    kept = _free_name(database, suffix)
-    if _live_is_sound(database):
-        # Keep a consistent copy, then write the restored pages into the live file: other crm
-        # processes that have it open see the old database or the restored one, never a mix.
-        create_private_file(kept)
-        live = _writable(database)
-        try:
-            keep = sqlite3.connect(str(kept), isolation_level=None)
-            try:
-                live.backup(keep)
-                _finish_copy(keep)
-            finally:
-                keep.close()
-            _fsync_file_and_dir(kept)
-            staged = sqlite3.connect(str(tmp), isolation_level=None)
-            try:
-                staged.backup(live)
-            finally:
-                staged.close()
-        except sqlite3.Error as exc:
-            raise StorageError(f"restore failed, the current database is unchanged: {exc}") from None
-        finally:
-            live.close()
         return kept
-    # The current file is damaged or not SQLite at all: move it aside whole, with its -wal.
-    os.replace(database, kept)
-    wal = Path(f"{database}-wal")
-    if wal.exists():
-        os.replace(wal, Path(f"{kept}-wal"))
-    _remove_with_sidecars(Path(f"{database}-shm"))
-    os.chmod(kept, 0o600)
-    os.replace(tmp, database)
-    _fsync_file_and_dir(database)
-    return kept
+    except OSError as exc:
+        raise environment_error(exc, "restore failed") or StorageError(f"restore failed: {exc.strerror}") from None
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
 
 
 # ---- exports ---------------------------------------------------------------------------------------
 
 
 def check_export_target(output: Path, database: Path) -> None:
-    """Refuse to write an export over the database, its -wal/-shm, or any SQLite file (a backup):
-    `crm export -o crm.db` must not turn years of data into a vCard file."""
+    """Refuse to write an export over the database, its -wal/-shm, any SQLite file (a backup),
+    or anything that is not a regular file: `crm export -o crm.db` must not turn years of data
+    into a vCard file, and `-o /dev/null` must not replace the device."""
     output = Path(output)
+    check_output_path(output)
     if not output.exists():
+        _refuse_database_files(output, database, "an export", InvalidInput)
         return
-    for protected in (database, Path(f"{database}-wal"), Path(f"{database}-shm"), Path(f"{database}-journal")):
+    for protected in _sidecars(database):
         if _same_file(output, protected):
             raise InvalidInput(f"{output} is the crm database; an export cannot be written over it")
     if _is_sqlite(output):
