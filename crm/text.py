@@ -14,6 +14,13 @@ _SPACES = re.compile(r"\s+")
 _NON_DIGITS = re.compile(r"\D+")
 
 
+def nfc(text: str) -> str:
+    """Unicode NFC (composed "é"), cheaply for the ASCII text that is nearly all of it."""
+    if text.isascii() or unicodedata.is_normalized("NFC", text):
+        return text
+    return unicodedata.normalize("NFC", text)
+
+
 def fold(text: str) -> str:
     """Case- and accent-insensitive key: 'Zoë  Ødegård' -> 'zoe odegard'."""
     if text.isascii():

@@ -146,6 +146,8 @@ class Snapshot:
     # (`--for A --introduce B`), the inbound ones and the outbound intro-consent and
     # introduction touches.
     intro_touches: tuple[Touch, ...] = ()
+    # Rows the loader could not read (a hand-edited date, a cadence out of range): reported, skipped.
+    skipped: tuple[str, ...] = ()
 
 
 # ---- the output -----------------------------------------------------------------------------

@@ -40,6 +40,10 @@ WORKING_DAY_ACTIONS: frozenset[str] = frozenset({"status-check", "check-in", "va
 
 # ---- keep-warm (rule 5) -------------------------------------------------------------------
 
+# The longest own interval `crm cadence` accepts (ten years); the same as
+# crm.store.models.MAX_CADENCE_DAYS, kept literal so this module stays pure (a test checks).
+MAX_CADENCE_DAYS = 3650
+
 # Days between touches for a contact on keep-warm, by role. `other` is not on keep-warm unless
 # the contact has its own cadence (`crm cadence CONTACT DAYS`).
 KEEP_WARM_DAYS: dict[str, int] = {

@@ -13,6 +13,7 @@ before D" is `"on" < 'D+1'` as text, which the index answers as a range.
 """
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from datetime import date, timedelta
 
@@ -225,9 +226,37 @@ def _load(as_of: date, horizon: date, around: int | None) -> Snapshot:
 
     sql = _SCOPES[around is not None]
 
+    skipped: list[str] = []
+
     def rows(name: str):
         text = sql[name]
-        return database.execute_sql(text, {k: v for k, v in params.items() if f":{k}" in text}).fetchall()
+        bound = {k: v for k, v in params.items() if f":{k}" in text}
+        try:
+            return database.execute_sql(text, bound).fetchall()
+        except Exception as exc:  # noqa: BLE001 - only text that is not UTF-8 is retried
+            if "decode" not in str(exc).lower():
+                raise
+        # A hand edit left bytes that are not UTF-8: read them as such, and skip those rows.
+        conn = database.connection()
+        conn.text_factory = _lenient_text
+        try:
+            found = database.execute_sql(text, bound).fetchall()
+        finally:
+            conn.text_factory = str
+        kept_rows = [row for row in found if not any(isinstance(v, str) and _RAW.search(v) for v in row)]
+        if len(kept_rows) < len(found):
+            skipped.append(f"{len(found) - len(kept_rows)} {name} row(s) hold text that is not UTF-8")
+        return kept_rows
+
+    def each(name: str, build):
+        """build(row) for every row; a row with a value the engine cannot use is reported, skipped."""
+        out = []
+        for row in rows(name):
+            try:
+                out.append(build(row))
+            except (ValueError, TypeError, OverflowError) as exc:
+                skipped.append(f"{name} #{row[0]}: {exc}")
+        return out
 
     day = _Days()
     contact_rows = rows("contacts")
@@ -242,9 +271,14 @@ def _load(as_of: date, horizon: date, around: int | None) -> Snapshot:
             interests[contact_id].add(name)
 
     nothing: frozenset = frozenset()
-    contacts = []
-    for (cid, name, org, role, created_on, cadence_days, snoozed_until, paused, last_out, last_in,
-         first_of_last_keep_warm, last_congratulate, has_connect, keep_warm_since) in contact_rows:
+    def contact(row) -> Contact:
+        (cid, name, org, role, created_on, cadence_days, snoozed_until, paused, last_out, last_in,
+         first_of_last_keep_warm, last_congratulate, has_connect, keep_warm_since) = row
+        if not isinstance(name, str) or not isinstance(role, str) or not isinstance(created_on, str):
+            raise TypeError("a name, role or creation date that is not text")
+        if cadence_days is not None and not (
+                isinstance(cadence_days, int) and 1 <= cadence_days <= settings.MAX_CADENCE_DAYS):
+            raise ValueError(f"cadence {cadence_days!r} is not 1-{settings.MAX_CADENCE_DAYS} days")
         last_outbound_on = day[last_out]
         last_inbound_on = day[last_in]
         if last_outbound_on is None or (last_inbound_on is not None and last_inbound_on > last_outbound_on):
@@ -255,47 +289,56 @@ def _load(as_of: date, horizon: date, around: int | None) -> Snapshot:
             last_touch_on, last_outbound_on, last_inbound_on, day[first_of_last_keep_warm], day[last_congratulate],
             bool(has_connect), frozenset(given[cid]) if cid in given else nothing,
         ) if last_touch_on is not None else NO_TOUCHES
-        contacts.append(Contact(
+        return Contact(
             cid, name, org, role, day[created_on], cadence_days, day[snoozed_until], bool(paused),
             frozenset(interests[cid]) if cid in interests else nothing, summary, day[keep_warm_since],
-        ))
+        )
+
+    contacts = []
+    for row in contact_rows:
+        try:
+            contacts.append(contact(row))
+        except (ValueError, TypeError, OverflowError) as exc:
+            skipped.append(f"contact #{row[0]}: {exc}")
 
     interviewers: dict[int, list[int]] = defaultdict(list)
     for round_id, contact_id in rows("interviewers"):
         interviewers[round_id].append(contact_id)
     rounds: dict[int, list[Round]] = defaultdict(list)
-    for rid, application_id, number, on, reply_by, at in rows("rounds"):
-        rounds[application_id].append(Round(rid, number, day[on], day[reply_by], tuple(interviewers[rid]), at or None))
+    for rid, application_id, number, on, reply_by, at in each(
+            "rounds", lambda r: (r[0], r[1], r[2], day[r[3]], day[r[4]], r[5])):
+        rounds[application_id].append(Round(rid, number, on, reply_by, tuple(interviewers[rid]), at or None))
     timelines: dict[int, list[Timeline]] = defaultdict(list)
-    for tid, application_id, stated_on, reply_by in rows("timelines"):
-        timelines[application_id].append(Timeline(tid, day[stated_on], day[reply_by]))
-    applications = tuple(
-        Application(aid, org, position, recruiter_id, day[reply_by], outcome, day[outcome_on],
-                    tuple(sorted(rounds[aid], key=lambda r: (r.on, r.number, r.id))),
-                    tuple(sorted(timelines[aid], key=lambda t: (t.stated_on, t.id))))
-        for aid, org, position, recruiter_id, reply_by, outcome, outcome_on in rows("applications")
-    )
+    for tid, application_id, stated_on, reply_by in each("timelines", lambda r: (r[0], r[1], day[r[2]], day[r[3]])):
+        timelines[application_id].append(Timeline(tid, stated_on, reply_by))
+    applications = tuple(each("applications", lambda r: Application(
+        r[0], r[1], r[2], r[3], day[r[4]], r[5], day[r[6]],
+        tuple(sorted(rounds[r[0]], key=lambda x: (x.on, x.number, x.id))),
+        tuple(sorted(timelines[r[0]], key=lambda t: (t.stated_on, t.id))))))
 
     offer_interests: dict[int, set[str]] = defaultdict(set)
     for offer_id, name in rows("offer_interests"):
         offer_interests[offer_id].add(name)
-    offers = tuple(
-        Offer(oid, kind, title, url, day[on], for_contact_id, introduce_id, frozenset(offer_interests[oid]))
-        for oid, kind, title, url, on, for_contact_id, introduce_id in rows("offers")
-    )
+    offers = tuple(each("offers", lambda r: Offer(
+        r[0], r[1], r[2], r[3], day[r[4]], r[5], r[6], frozenset(offer_interests[r[0]]))))
 
-    touches = sorted(
-        (Touch(cid, day[on], kind, direction, offer_id, application_id, bool(declined))
-         for log in ("people_log", "linked_log")
-         for cid, on, kind, direction, offer_id, application_id, declined in rows(log)),
-        key=touch_order,
-    )
-    intro_touches = sorted(
-        (Touch(cid, day[on], kind, direction, offer_id, application_id, bool(declined))
-         for cid, on, kind, direction, offer_id, application_id, declined in rows("intro_log")),
-        key=touch_order,
-    )
-    return Snapshot(as_of, tuple(contacts), applications, offers, tuple(touches), tuple(intro_touches))
+    def touch(r) -> Touch:
+        return Touch(r[0], day[r[1]], r[2], r[3], r[4], r[5], bool(r[6]))
+
+    touches = sorted((t for log in ("people_log", "linked_log") for t in each(log, touch)), key=touch_order)
+    intro_touches = sorted(each("intro_log", touch), key=touch_order)
+    return Snapshot(as_of, tuple(contacts), applications, offers, tuple(touches), tuple(intro_touches),
+                    tuple(skipped))
+
+
+_RAW = re.compile("[\udc80-\udcff]")
+
+
+def _lenient_text(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
+
+
+LAST_YEAR = 9000
 
 
 class _Days(dict):
@@ -305,7 +348,12 @@ class _Days(dict):
         super().__init__({None: None})
 
     def __missing__(self, text: str) -> date:
-        value = self[text] = date.fromisoformat(text[:10])
+        if not isinstance(text, str):
+            raise ValueError(f"{text!r} is not a date")
+        value = date.fromisoformat(text[:10])
+        if value.year > LAST_YEAR:  # the engine adds intervals: keep far from date.max
+            raise ValueError(f"{text!r} is out of range")
+        self[text] = value
         return value
 
 
@@ -324,6 +372,10 @@ def set_paused(contact_id: int, paused: bool, now: str) -> None:
 
 def set_cadence(contact_id: int, days: int | None, now: str) -> None:
     """The contact's own keep-warm interval in days (None: back to its role's default)."""
+    if days is not None and not 1 <= days <= settings.MAX_CADENCE_DAYS:
+        from crm.errors import InvalidInput
+
+        raise InvalidInput(f"a cadence is 1 to {settings.MAX_CADENCE_DAYS} days (ten years), not {days}")
     _update(contact_id, now, cadence_days=days)
 
 

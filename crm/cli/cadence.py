@@ -63,7 +63,9 @@ def today(app, on, limit, drafts, sender, as_json):
 
     day = parse_on(app, on)
     with bulk_objects():
-        suggestions = suggest(load_snapshot(day), day)
+        snapshot = load_snapshot(day)
+        suggestions = suggest(snapshot, day)
+    _warn_skipped(snapshot)
     shown = suggestions[:limit]
     texts = _drafts(shown, day, sender) if drafts else {}
     if as_json:
@@ -76,6 +78,9 @@ def today(app, on, limit, drafts, sender, as_json):
             click.echo(f"Nothing due on {day.isoformat()}.", err=True)
         else:
             click.echo(EMPTY_DATABASE_HINT, err=True)
+        return
+    if not shown:  # --limit 0: only the count
+        click.echo(f"{len(suggestions)} suggestion(s) due on {day.isoformat()}; --limit 0 shows none.", err=True)
         return
     from crm.render import pad, width
 
@@ -254,22 +259,27 @@ def calendar(app, output, days, on):
 
     start = parse_on(app, on)
     with bulk_objects():
-        plan = upcoming(load_snapshot(start, start + timedelta(days=days - 1)), start, days)
+        snapshot = load_snapshot(start, start + timedelta(days=days - 1))
+        plan = upcoming(snapshot, start, days)
+    _warn_skipped(snapshot)
     data = calendar_bytes(plan, app.now.astimezone())
-    if output is None:
+    if output is None or str(output) == "-":
         text = data.decode("utf-8")
         if sys.stdout.isatty():  # shown rather than piped: escape what a terminal would act on
             text = clean(text.replace("\r\n", "\n"), keep_newlines=True)
         click.echo(text, nl=False)
         return
-    from crm.errors import FormatError
     from crm.files import atomic_write
     from crm.store.backup import check_export_target
 
     check_export_target(output, app.db_path)
-    try:
-        atomic_write(output, [data])
-    except OSError as exc:
-        raise FormatError(f"cannot write {output}: {exc.strerror}") from None
+    atomic_write(output, [data])
     click.echo(f"Wrote {len(plan)} suggestion{'s' if len(plan) != 1 else ''} over {days} days to {output}.",
                err=True)
+
+
+def _warn_skipped(snapshot) -> None:
+    """Rows the engine could not use: said once, on stderr, so the rest still works."""
+    if snapshot.skipped:
+        click.echo(f"Warning: skipped {len(snapshot.skipped)} record(s) with values crm cannot use "
+                   f"(first: {clean(snapshot.skipped[0])}); run crm check.", err=True)

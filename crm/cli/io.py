@@ -136,13 +136,7 @@ def export(app, fmt, vcard_version, output, role, interest, org):
         from crm.store.backup import check_export_target
 
         check_export_target(output, app.db_path)
-
-        try:
-            atomic_write(output, chunks)
-        except OSError as exc:
-            from crm.errors import FormatError
-
-            raise FormatError(f"cannot write {output}: {exc.strerror}") from None
+        atomic_write(output, chunks)  # environment errors (disk full, read-only) name their cause
         click.echo(f"Wrote {output}.", err=True)
 
 

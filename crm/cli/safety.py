@@ -80,25 +80,44 @@ def restore(app, path, as_json):
 
 
 @cli.command()
+@click.option("--repair", is_flag=True,
+              help="Fix what can be fixed without losing anything (search keys, normalised forms, "
+                   "text that is not UTF-8, numbers stored as text, leftover temporary files), then check again.")
 @json_option
 @pass_app
-def check(app, as_json):
+def check(app, repair, as_json):
     """Check the database for damage and inconsistencies; exit 1 if there are any.
 
     Runs SQLite's integrity and foreign-key checks, then looks for what should never be: contacts
     without a name, emails stored under the wrong normalised form, touchpoints dated in an
     impossible format, applications without an organisation, interview rounds without
-    interviewers, and more. It reports in plain words and changes nothing (except that, like
-    every command, it upgrades an older schema first, keeping a copy).
+    interviewers, values a hand edit left (binary names, text that is not UTF-8, a cadence
+    out of range), temporary files of an interrupted run, and more. It reports in plain words
+    and changes nothing unless --repair is given (except that, like every command, it upgrades
+    an older schema first, keeping a copy).
 
-    Example: crm check --json
+    Example: crm check --repair --json
     """
     from crm.store.check import check_database
+    from crm.store.check import repair as repair_database
 
-    report = check_database(app.db_path, lambda: app.open_db().connection())
+    def opened():
+        return app.open_db(sweep=False).connection()
+
+    report = check_database(app.db_path, opened)
+    repaired = []
+    if repair and report.problems and report.counts is not None:
+        repaired = repair_database(opened(), report) if report.schema_version is not None else []
+        report = check_database(app.db_path, opened)
     if as_json:
-        echo_json(report.as_json())
+        echo_json({**report.as_json(), **({"repaired": [p.as_json() for p in repaired]} if repair else {})})
     else:
+        if repair:
+            click.echo(f"Repaired {len(repaired)} problem(s)" + (":" if repaired else "."))
+            for problem in repaired[:SHOWN_PER_CHECK]:
+                click.echo(f"  {clean(problem.message)}")
+            if len(repaired) > SHOWN_PER_CHECK:
+                click.echo(f"  ... and {len(repaired) - SHOWN_PER_CHECK} more (--json lists them all)")
         _print_report(report)
     if not report.ok:
         sys.exit(1)

@@ -5,7 +5,9 @@ cards into rows and rows back into cards; vCard/CSV code never sees the database
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
+
+from crm.text import nfc
 
 ROLES = ("recruiter", "interviewer", "hiring-manager", "referrer", "mentor", "peer", "other")
 
@@ -65,6 +67,31 @@ class Card:
     # Unmapped properties, each one unfolded content line exactly as it should be written
     # back on export (e.g. "ADR;TYPE=work:;;1 Main St;Springfield;;;"), so export loses nothing.
     extra: list[str] = field(default_factory=list)
+
+    def nfc(self) -> "Card":
+        """This card with every text in Unicode NFC (itself when it already is)."""
+        changed = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            fixed = _nfc_value(value)
+            if fixed is not value:
+                changed[f.name] = fixed
+        return replace(self, **changed) if changed else self
+
+
+def _nfc_value(value):
+    if isinstance(value, str):
+        fixed = nfc(value)
+        return value if fixed == value else fixed
+    if isinstance(value, Typed):
+        parts = [_nfc_value(getattr(value, name)) for name in ("value", "kind", "label", "service")]
+        if all(a is getattr(value, n) for a, n in zip(parts, ("value", "kind", "label", "service"))):
+            return value
+        return Typed(*parts)
+    if isinstance(value, list):
+        items = [_nfc_value(item) for item in value]
+        return value if all(a is b for a, b in zip(items, value)) else items
+    return value
 
 
 # ---- combining two records of one person ------------------------------------------------------

@@ -21,6 +21,7 @@ from crm import shapes
 from crm.formats.card import ROLES, Card, merge_cards
 from crm.identity.roles import infer_role
 from crm.errors import CrmError, FormatError
+from crm.files import check_input_file
 from crm.store import journal
 from crm.store.models import database
 from crm.identity import rules
@@ -417,8 +418,18 @@ def _store_card(result, writer: CardWriter, index: IdentityIndex, report: Import
     index.remember(cid, card)
 
 
+def normalised(result):
+    """The card with every text in NFC: a composed and a decomposed "é" are one organisation,
+    one interest, one name."""
+    if result.card is None:
+        return result
+    card = result.card.nfc()
+    return result if card is result.card else replace(result, card=card)
+
+
 def read_file(path: Path) -> bytes:
     try:
+        check_input_file(path, FormatError)
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise FormatError(f"file is {size >> 20} MiB; files over {MAX_FILE_BYTES >> 20} MiB are refused")
@@ -454,16 +465,23 @@ def import_paths(paths: Iterable[Path], now: str, *, dry_run: bool = False, stri
     report = ImportReport()
     files = importable_files(paths, report)
     conn = database.connection()
-    index = IdentityIndex(conn, region)
-    writer = CardWriter(conn, now, region)
     whole_run = dry_run or strict
+    state: dict = {}
+
+    def load_state() -> None:
+        # Read inside the write transaction (BEGIN IMMEDIATE, already begun): what another crm
+        # process committed before we took the lock is in the index and caches, so concurrent
+        # imports give the serial result (no duplicate person, no UNIQUE failure on a new org).
+        state["index"] = IdentityIndex(conn, region)
+        state["writer"] = CardWriter(conn, now, region)
 
     def run_file(path: Path) -> None:
         report.files += 1
         try:
             data = read_file(path)
             progress = on_file(path, data) if on_file else None
-            import_cards(read_records(path, data, fmt), str(path), report, writer, index, progress)
+            records = (normalised(result) for result in read_records(path, data, fmt))
+            import_cards(records, str(path), report, state["writer"], state["index"], progress)
         except FormatError as exc:
             report.error(str(path), exc.message)
 
@@ -473,6 +491,7 @@ def import_paths(paths: Iterable[Path], now: str, *, dry_run: bool = False, stri
     try:
         if whole_run:
             with database.atomic():
+                load_state()
                 for path in files:
                     run_file(path)
                 if strict and report.errors:
@@ -487,6 +506,7 @@ def import_paths(paths: Iterable[Path], now: str, *, dry_run: bool = False, stri
         else:
             for path in files:
                 with database.atomic():
+                    load_state()
                     run_file(path)
     except _Rollback:
         pass

@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from crm import shapes
-from crm.store.db import check_sqlite_file
-from crm.errors import StorageError
-from crm.store.backup import _count, _tables, _version, integrity_errors, open_read_only
+from crm.errors import StorageError, environment_error
+from crm.files import remove_files, stale_temp_files
+from crm.store.backup import _count, _tables, _version, integrity_errors
+from crm.store.db import check_sqlite_file, open_read_only
+from crm.store.migrations import LATEST_VERSION
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class Problem:
     table: str
     id: int | None
     message: str
+    column: str = field(default="", compare=False)  # where a repair writes; not in the JSON
 
     def as_json(self) -> shapes.Problem:
         return {"check": self.check, "table": self.table, "id": self.id, "message": self.message}
@@ -71,6 +74,11 @@ CHECKS = {
     "round-bad-date": "interview rounds dated in an impossible format",
     "round-without-interviewers": "interview rounds with no interviewers",
     "offer-bad-date": "offers dated in an impossible format",
+    "contact-bad-cadence": "own keep-in-touch intervals that are not 1-3650 days",
+    "bad-created-at": "records whose creation or update time is empty or not a date",
+    "value-wrong-type": "binary data or numbers where text belongs",
+    "text-not-utf8": "text that is not valid UTF-8",
+    "leftover-temp-file": "temporary files left by an interrupted crm run",
 }
 
 COUNTED = ("contact", "organisation", "touchpoint", "application", "interview_round", "offer")
@@ -102,35 +110,212 @@ def _show(value: object, limit: int = 40) -> str:
 
 def check_database(path: Path, open_migrated: Callable[[], sqlite3.Connection]) -> CheckReport:
     """Check the database at `path`: first the file itself, read-only; then, only if it is sound,
-    the data on the connection `open_migrated` returns (the database opened, and so upgraded,
-    as every command opens it)."""
+    the data. A database of the current schema is checked on the read-only connection (so a
+    read-only folder or a full disk cannot be mistaken for damage); an older one on the
+    connection `open_migrated` returns (the database opened, and so upgraded, as every
+    command opens it)."""
     path = Path(path)
     if not path.is_file():
         raise StorageError(f"no database at {path}")
     check_sqlite_file(path)
     report = CheckReport(database=str(path))
+    for leftover in stale_temp_files(path.parent, path.name):
+        report.problems.append(Problem("leftover-temp-file", "", None,
+                                       f"{leftover.name} was left by an interrupted crm run (crm check --repair removes it)",
+                                       str(leftover)))
     try:
         raw = open_read_only(path)
+    except sqlite3.Error as exc:
+        raise environment_error(exc, f"cannot read {path}") or StorageError(f"cannot open {path}: {exc}") from None
+    try:
         try:
             errors = integrity_errors(raw)
-        finally:
-            raw.close()
-    except sqlite3.Error as exc:
-        errors = [str(exc)]
-    report.problems.extend(Problem("integrity", "", None, f"integrity check: {e}") for e in errors)
-    if report.ok:
-        check_consistency(open_migrated(), report)
+        except sqlite3.OperationalError as exc:
+            raise environment_error(exc, f"cannot read {path}") or StorageError(f"cannot check {path}: {exc}") from None
+        if errors and environment_error(sqlite3.OperationalError(errors[0]), "") is not None:
+            raise environment_error(sqlite3.OperationalError(errors[0]), f"cannot read {path}")
+        report.problems.extend(Problem("integrity", "", None, f"integrity check: {e}") for e in errors)
+        if not errors:
+            current = "schema_migration" in _tables(raw) and _version(raw) == LATEST_VERSION
+            check_consistency(raw if current else open_migrated(), report)
+    finally:
+        raw.close()
     return report
 
 
 def check_consistency(conn: sqlite3.Connection, report: CheckReport) -> CheckReport:
     """Step two, on a sound database of the current schema: foreign keys and the data's own rules."""
-    report.schema_version = _version(conn)
-    report.counts = {table: _count(conn, table) for table in COUNTED}
-    report.problems.extend(_foreign_keys(conn))
-    for finder in (_contacts, _methods, _organisations, _touchpoints, _applications, _rounds, _offers):
-        report.problems.extend(finder(conn))
+    previous = conn.text_factory
+    conn.text_factory = _lenient_text  # text that is not UTF-8 is a finding, not a crash
+    try:
+        report.schema_version = _version(conn)
+        report.counts = {table: _count(conn, table) for table in COUNTED}
+        report.problems.extend(_foreign_keys(conn))
+        for finder in (_contacts, _methods, _organisations, _touchpoints, _applications, _rounds, _offers,
+                       _cadences, _stamps, _values):
+            report.problems.extend(finder(conn))
+    finally:
+        conn.text_factory = previous
     return report
+
+
+def _lenient_text(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def _has_raw_bytes(value: object) -> bool:
+    return isinstance(value, str) and any("\udc80" <= ch <= "\udcff" for ch in value)
+
+
+def _cadences(conn: sqlite3.Connection) -> Iterator[Problem]:
+    from crm.store.models import MAX_CADENCE_DAYS
+
+    for cid, days in conn.execute("SELECT id, cadence_days FROM contact WHERE cadence_days IS NOT NULL ORDER BY id"):
+        if not (isinstance(days, int) and 1 <= days <= MAX_CADENCE_DAYS):
+            yield Problem("contact-bad-cadence", "contact", cid,
+                          f"contact #{cid}: keep in touch every {_show(days)} days is not 1-{MAX_CADENCE_DAYS} "
+                          f"(set it with crm cadence {cid} DAYS)", "cadence_days")
+
+
+_STAMPED = ("contact", "touchpoint", "application", "offer")
+
+
+def _stamps(conn: sqlite3.Connection) -> Iterator[Problem]:
+    for table in _STAMPED:
+        columns = ["created_at"] + (["updated_at"] if table == "contact" else [])
+        for column in columns:
+            for rowid, value in conn.execute(f"SELECT id, {column} FROM {table} ORDER BY id"):
+                if not valid_when(value):
+                    yield Problem("bad-created-at", table, rowid,
+                                  f"{table} #{rowid}: {column} {_show(value)} is not a date and time", column)
+
+
+def _text_columns(conn: sqlite3.Connection) -> dict[str, list[str]]:
+    found = {}
+    for table in sorted(_tables(conn)):
+        columns = [row[1] for row in conn.execute(f'PRAGMA table_info("{table}")') if row[2].upper() == "TEXT"]
+        if columns:
+            found[table] = columns
+    return found
+
+
+def _values(conn: sqlite3.Connection) -> Iterator[Problem]:
+    """Binary data where text belongs, and text that is not UTF-8, in every TEXT column. SQL
+    passes on only the rows with a non-ASCII or non-text value, so this reads little."""
+    for table, columns in _text_columns(conn).items():
+        suspicious = " OR ".join(
+            f'typeof("{c}") NOT IN (\'text\', \'null\') OR length(CAST("{c}" AS BLOB)) != length("{c}")' for c in columns)
+        picked = ", ".join(f'typeof("{c}"), CAST("{c}" AS BLOB)' for c in columns)
+        for row in conn.execute(f'SELECT rowid, {picked} FROM "{table}" WHERE {suspicious} ORDER BY rowid'):
+            rowid = row[0]
+            for i, column in enumerate(columns):
+                kind, raw = row[1 + 2 * i], row[2 + 2 * i]
+                if kind in ("blob", "integer", "real"):
+                    yield Problem("value-wrong-type", table, rowid,
+                                  f"{table} #{rowid}: {column} holds {kind} data, not text", column)
+                elif kind == "text" and raw is not None:
+                    try:
+                        bytes(raw).decode("utf-8")
+                    except UnicodeDecodeError:
+                        yield Problem("text-not-utf8", table, rowid,
+                                      f"{table} #{rowid}: {column} is not valid UTF-8 text", column)
+
+
+# ---- crm check --repair ---------------------------------------------------------------------------
+
+REPAIRABLE = ("contact-name-key", "method-norm", "text-not-utf8", "value-wrong-type", "contact-bad-cadence",
+              "bad-created-at", "leftover-temp-file")
+
+
+def as_text(raw: bytes) -> str:
+    """Bytes as text without losing any: UTF-8 where they are, each other byte as the Latin-1
+    character of the same number (the usual source of such bytes is a Latin-1 file)."""
+    return raw.decode("utf-8", "surrogateescape").encode("utf-8", "surrogateescape").decode("utf-8", _LATIN1)
+
+
+def _latin1(error: UnicodeDecodeError):
+    return error.object[error.start:error.end].decode("latin-1"), error.end
+
+
+import codecs  # noqa: E402 - registered once, beside its one user
+
+_LATIN1 = "crm-latin1-fallback"
+codecs.register_error(_LATIN1, _latin1)
+
+
+def repair(conn: sqlite3.Connection, report: CheckReport) -> list[Problem]:
+    """Fix, in one write transaction, what can be fixed without losing anything; returns what
+    was fixed. Values are first made text (so the keys computed next are right)."""
+    from crm.store.models import MAX_CADENCE_DAYS
+    from crm.text import fold, method_key
+
+    fixed: list[Problem] = []
+    for problem in report.problems:
+        if problem.check == "leftover-temp-file" and remove_files([Path(problem.column)]):
+            fixed.append(problem)
+    previous = conn.text_factory
+    conn.text_factory = _lenient_text
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for problem in report.problems:
+                if problem.check in ("text-not-utf8", "value-wrong-type"):
+                    kind, raw = conn.execute(
+                        f'SELECT typeof("{problem.column}"), CAST("{problem.column}" AS BLOB) FROM "{problem.table}" '
+                        "WHERE rowid = ?", (problem.id,)).fetchone()
+                    if kind in ("integer", "real"):
+                        continue  # a number is not lossy to leave; only the user knows what it meant
+                    conn.execute(f'UPDATE "{problem.table}" SET "{problem.column}" = ? WHERE rowid = ?',
+                                 (as_text(bytes(raw)), problem.id))
+                    fixed.append(problem)
+            again = check_consistency(conn, CheckReport(report.database))
+            for problem in again.problems:
+                if problem.check == "contact-name-key":
+                    (name,) = conn.execute("SELECT display_name FROM contact WHERE id = ?", (problem.id,)).fetchone()
+                    conn.execute("UPDATE contact SET name_key = ? WHERE id = ?", (fold(name), problem.id))
+                elif problem.check == "method-norm":
+                    medium, value = conn.execute("SELECT medium, value FROM contact_method WHERE id = ?",
+                                                 (problem.id,)).fetchone()
+                    conn.execute("UPDATE contact_method SET norm = ? WHERE id = ?", (method_key(medium, value), problem.id))
+                elif problem.check == "contact-bad-cadence":
+                    (days,) = conn.execute("SELECT cadence_days FROM contact WHERE id = ?", (problem.id,)).fetchone()
+                    text = str(days).strip()
+                    if not (text.isdigit() and 1 <= int(text) <= MAX_CADENCE_DAYS):
+                        continue  # out of range: only the user knows what was meant
+                    conn.execute("UPDATE contact SET cadence_days = ? WHERE id = ?", (int(text), problem.id))
+                elif problem.check == "bad-created-at":
+                    if not _restamp(conn, problem):
+                        continue
+                else:
+                    continue
+                fixed.append(problem)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    finally:
+        conn.text_factory = previous
+    return fixed
+
+
+def _restamp(conn: sqlite3.Connection, problem: Problem) -> bool:
+    """An empty or broken creation time takes the record's own other time: its update time,
+    or its date, or (for a contact) its first touch. Nothing is invented."""
+    table, rowid, column = problem.table, problem.id, problem.column
+    candidates = []
+    if table == "contact":
+        other = "updated_at" if column == "created_at" else "created_at"
+        candidates.append(conn.execute(f"SELECT {other} FROM contact WHERE id = ?", (rowid,)).fetchone()[0])
+        candidates.append(conn.execute('SELECT MIN("on") FROM touchpoint WHERE contact_id = ?', (rowid,)).fetchone()[0])
+    elif table in ("touchpoint", "offer"):
+        candidates.append(conn.execute(f'SELECT "on" FROM {table} WHERE id = ?', (rowid,)).fetchone()[0])
+    for value in candidates:
+        if valid_when(value):
+            stamp = value if len(value) > 10 else value + "T00:00:00"
+            conn.execute(f"UPDATE {table} SET {column} = ? WHERE id = ?", (stamp, rowid))
+            return True
+    return False
 
 
 def _foreign_keys(conn: sqlite3.Connection) -> Iterator[Problem]:

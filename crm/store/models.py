@@ -13,10 +13,25 @@ from peewee import (
     ForeignKeyField,
     IntegerField,
     Model,
-    TextField,
 )
+from peewee import TextField as _PeeweeText
+
+from crm.text import nfc
 
 database = DatabaseProxy()
+
+# The longest own keep-in-touch interval (ten years): the cadence engine adds it to dates, and a
+# huge one would push them past the year 9999. `crm cadence` and `crm check` hold to it.
+MAX_CADENCE_DAYS = 3650
+
+
+class TextField(_PeeweeText):
+    """Text stored, and compared, in Unicode NFC: a composed and a decomposed "é" typed on
+    the command line are one organisation, one interest, one name."""
+
+    def db_value(self, value):
+        value = super().db_value(value)
+        return nfc(value) if isinstance(value, str) else value
 
 
 SQL_BATCH = 900  # ids bound per query: under SQLite's smallest SQLITE_MAX_VARIABLE_NUMBER (999)

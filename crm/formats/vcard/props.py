@@ -65,6 +65,7 @@ class CardBuilder:
         self.urls: list[Typed] = []
         self.socials: list[Typed] = []
         self.categories: list[str] = []
+        self.seen_categories: set[str] = set()  # membership in O(1): a card may list 200,000
         self.extra: list[str] = []
         self.grouped: list[tuple[list[Typed], int, str]] = []
         self.labels: dict[str, tuple[int, str]] = {}
@@ -365,7 +366,8 @@ def _categories(b: CardBuilder, group, name, params, rebuild, raw, line, lineno)
         b.warn(lineno, "escaped commas in CATEGORIES read as list separators")
     for part in parts:
         part = vt.unescape(part).strip()
-        if part and part not in b.categories:
+        if part and part not in b.seen_categories:
+            b.seen_categories.add(part)
             b.categories.append(part)
 
 
