@@ -112,6 +112,28 @@ def refuse_newer(version: int) -> None:
         )
 
 
+def unwritable(path: Path) -> Exception | None:
+    """Why SQLite could not open `path` for writing, when the cause is the file or its folder
+    ("unable to open database file" says nothing): a read-only mount, or no write permission."""
+    from crm.errors import PermissionDenied, ReadOnlyLocation
+
+    from crm.errors import DiskFull
+
+    folder = path.parent
+    try:
+        info = os.statvfs(folder)
+    except OSError:
+        return None
+    if info.f_flag & os.ST_RDONLY:
+        return ReadOnlyLocation(f"cannot open database {path}: it is on a read-only file system")
+    if info.f_bavail == 0:  # SQLite could not even map its -shm: "disk I/O error"
+        return DiskFull(f"cannot open database {path}: no space left on the device")
+    for target in (folder, path):
+        if target.exists() and not os.access(target, os.W_OK):
+            return PermissionDenied(f"cannot open database {path}: {target} is not writable")
+    return None
+
+
 def check_database_path(path: Path) -> None:
     """Refuse, before anything opens it, a --db that cannot be a database file."""
     check_name_lengths(path)
@@ -158,7 +180,7 @@ def open_database(path: Path | str, *, migrate_schema: bool = True, applied_at: 
         db.connect(reuse_if_open=True)
     except Exception as exc:  # sqlite3 errors on a damaged file
         cause = getattr(exc, "orig", None) or exc
-        raise environment_error(cause, f"cannot open database {path}") or StorageError(
+        raise environment_error(cause, f"cannot open database {path}") or unwritable(path) or StorageError(
             f"cannot open database {path}: {exc}") from None
     database.initialize(db)
     if migrate_schema:
