@@ -177,6 +177,7 @@ def _cadences(conn: sqlite3.Connection) -> Iterator[Problem]:
                           f"(set it with crm cadence {cid} DAYS)", "cadence_days")
 
 
+_DAYS = re.compile(r"\s*(\d+)\s*(?:d|days?)?\s*", re.IGNORECASE)  # '30', ' 30 ', '30 days'
 _STAMPED = ("contact", "touchpoint", "application", "offer")
 
 
@@ -201,10 +202,11 @@ def _text_columns(conn: sqlite3.Connection) -> dict[str, list[str]]:
 
 def _values(conn: sqlite3.Connection) -> Iterator[Problem]:
     """Binary data where text belongs, and text that is not UTF-8, in every TEXT column. SQL
-    passes on only the rows with a non-ASCII or non-text value, so this reads little."""
+    passes on only the rows with a value that is not text or holds a character outside
+    printable ASCII, so this reads little."""
     for table, columns in _text_columns(conn).items():
         suspicious = " OR ".join(
-            f'typeof("{c}") NOT IN (\'text\', \'null\') OR length(CAST("{c}" AS BLOB)) != length("{c}")' for c in columns)
+            f'typeof("{c}") NOT IN (\'text\', \'null\') OR "{c}" GLOB \'*[^ -~]*\'' for c in columns)
         picked = ", ".join(f'typeof("{c}"), CAST("{c}" AS BLOB)' for c in columns)
         for row in conn.execute(f'SELECT rowid, {picked} FROM "{table}" WHERE {suspicious} ORDER BY rowid'):
             rowid = row[0]
@@ -279,10 +281,10 @@ def repair(conn: sqlite3.Connection, report: CheckReport) -> list[Problem]:
                     conn.execute("UPDATE contact_method SET norm = ? WHERE id = ?", (method_key(medium, value), problem.id))
                 elif problem.check == "contact-bad-cadence":
                     (days,) = conn.execute("SELECT cadence_days FROM contact WHERE id = ?", (problem.id,)).fetchone()
-                    text = str(days).strip()
-                    if not (text.isdigit() and 1 <= int(text) <= MAX_CADENCE_DAYS):
-                        continue  # out of range: only the user knows what was meant
-                    conn.execute("UPDATE contact SET cadence_days = ? WHERE id = ?", (int(text), problem.id))
+                    number = _DAYS.fullmatch(str(days))
+                    if not (number and 1 <= int(number.group(1)) <= MAX_CADENCE_DAYS):
+                        continue  # out of range or not a number: only the user knows what was meant
+                    conn.execute("UPDATE contact SET cadence_days = ? WHERE id = ?", (int(number.group(1)), problem.id))
                 elif problem.check == "bad-created-at":
                     if not _restamp(conn, problem):
                         continue

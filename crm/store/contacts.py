@@ -26,7 +26,7 @@ from crm.store.models import (
     id_batches,
 )
 from crm.store.resolve import NameIndex, did_you_mean, like_prefix, resolve_name
-from crm.text import email_key, fold, interest_key, method_key, org_key, phone_key
+from crm.text import email_key, fold, interest_key, method_key, nfc, org_key, phone_key
 
 
 
@@ -42,8 +42,9 @@ def check_role(role: str) -> str:
 
 def get_or_create_org(name: str) -> Organisation | None:
     """The organisation this name is (`crm.text.org_key`: "Initech" is "Initech, Inc."), created
-    under the name as typed if new. The one way every command and the importer find one."""
-    name = " ".join(name.split())
+    under the name as typed if new (in NFC: composed and decomposed accents are one name). The
+    one way every command and the importer find one."""
+    name = nfc(" ".join(name.split()))
     if not name:
         return None
     key = org_key(name)
@@ -58,7 +59,7 @@ def find_interest(name: str) -> Interest | None:
 
 
 def get_or_create_interest(name: str) -> Interest:
-    name = " ".join(name.split())
+    name = nfc(" ".join(name.split()))
     if not name:
         raise InvalidInput("an interest needs a name")
     interest = find_interest(name)
