@@ -497,6 +497,7 @@ class CheckReport(TypedDict):
     schema_version: Optional[int]
     counts: dict[str, int]
     problems: list[Problem]
+    repaired: list[Problem]  # what `crm check --repair` fixed before checking again ([] without --repair)
 
 
 class BackupReport(TypedDict):

@@ -374,7 +374,7 @@ def test_check_a_healthy_database(db, run):
     assert result.exit_code == 0, result.output
     assert "No problems found" in result.stdout
     report = json.loads(run("check", "--json").stdout)
-    assert list(report) == ["database", "ok", "schema_version", "counts", "problems"]
+    assert list(report) == ["database", "ok", "schema_version", "counts", "problems", "repaired"]
     assert report["ok"] is True and report["problems"] == [] and report["schema_version"] == LATEST_VERSION
     assert report["counts"]["contact"] == 2
 

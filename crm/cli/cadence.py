@@ -79,9 +79,6 @@ def today(app, on, limit, drafts, sender, as_json):
         else:
             click.echo(EMPTY_DATABASE_HINT, err=True)
         return
-    if not shown:  # --limit 0: only the count
-        click.echo(f"{len(suggestions)} suggestion(s) due on {day.isoformat()}; --limit 0 shows none.", err=True)
-        return
     from crm.render import pad, width
 
     rows = [(s, clean(s.contact.name + (f" ({s.contact.org})" if s.contact.org else "")),

@@ -109,8 +109,9 @@ def check(app, repair, as_json):
     if repair and report.problems and report.counts is not None:
         repaired = repair_database(opened(), report) if report.schema_version is not None else []
         report = check_database(app.db_path, opened)
+        report.repaired = repaired
     if as_json:
-        echo_json({**report.as_json(), **({"repaired": [p.as_json() for p in repaired]} if repair else {})})
+        echo_json(report.as_json())
     else:
         if repair:
             click.echo(f"Repaired {len(repaired)} problem(s)" + (":" if repaired else "."))

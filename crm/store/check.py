@@ -41,6 +41,7 @@ class CheckReport:
     schema_version: int | None = None
     counts: dict[str, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    repaired: list[Problem] = field(default_factory=list)  # set by `crm check --repair`
 
     @property
     def ok(self) -> bool:
@@ -53,6 +54,7 @@ class CheckReport:
             "schema_version": self.schema_version,
             "counts": self.counts,
             "problems": [p.as_json() for p in self.problems],
+            "repaired": [p.as_json() for p in self.repaired],
         }
 
 
