@@ -64,6 +64,7 @@ def restore(app, path, as_json):
     """
     from crm.store.backup import restore_database
 
+    app.sweep_leftovers()  # a killed restore's staged copy, even beside a file too damaged to open
     result = restore_database(app.db_path, path, app.now_iso)
     if as_json:
         echo_json({
