@@ -65,8 +65,8 @@ def old_and_new(tmp_path_factory):
     restore takes a moment."""
     folder = tmp_path_factory.mktemp("restore-pair")
     old, new = folder / "old.db", folder / "new.db"
-    assert crm(old, "import", book(folder / "old.vcf", "Old", 1500)).returncode == 0
-    assert crm(new, "import", book(folder / "new.vcf", "New", 3000)).returncode == 0
+    assert crm(old, "import", book(folder / "old.vcf", "Old", 800)).returncode == 0
+    assert crm(new, "import", book(folder / "new.vcf", "New", 2000)).returncode == 0
     return old, new, names(old), names(new)
 
 
@@ -75,7 +75,7 @@ def leftovers(folder: Path) -> list[str]:
 
 
 # Where in a restore the signal lands: before it starts reading, while checking, while swapping.
-DELAYS = [0.35, 0.6, 0.9]
+DELAYS = [0.45, 0.8]
 SLOW_DELAYS = [0.1 + 0.07 * i for i in range(20)]
 
 
@@ -144,7 +144,7 @@ def test_a_kill_during_restore_leaves_the_old_or_the_new_database(tmp_path, old_
                 assert "removed" in listed.stderr
 
 
-@pytest.mark.parametrize("delays", [[0.3, 0.5, 0.8], pytest.param(SLOW_DELAYS, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("delays", [[0.4, 0.7], pytest.param(SLOW_DELAYS, marks=pytest.mark.slow)])
 def test_a_kill_during_an_upgrade_leaves_a_whole_database_and_whole_copies(tmp_path, delays):
     for n, delay in enumerate(delays):
         db = tmp_path / f"up{n}" / "crm.db"
