@@ -62,8 +62,11 @@ def special_kind(path: Path) -> str | None:
     return None
 
 
-def _in_system_tree(path: Path) -> bool:
+def in_system_tree(path: Path) -> bool:
+    """Under /dev, /proc or /sys, where nothing of ours lives (/dev/shm, an ordinary tmpfs, excepted)."""
     absolute = os.path.abspath(path)
+    if absolute == "/dev/shm" or absolute.startswith("/dev/shm/"):
+        return False
     return any(absolute == root or absolute.startswith(root + "/") for root in _SYSTEM_ROOTS)
 
 
@@ -72,7 +75,7 @@ def check_output_path(path: Path, what: str = "output") -> None:
     /sys, a FIFO, device, socket, folder or dangling link, a name too long."""
     path = Path(path)
     check_name_lengths(path)
-    if _in_system_tree(path):
+    if in_system_tree(path):
         raise InvalidInput(f"{path} is a system file; crm writes only regular files (use -o - for standard output)")
     kind = special_kind(path)
     if kind:

@@ -200,8 +200,10 @@ def small_disk(tmp_path):
     where = tmp_path / "small"
     if os.geteuid() != 0 or not _mount_tmpfs(where, "1m"):
         pytest.skip("needs root and tmpfs mounts (test_disk_full_in_process covers the same without them)")
-    yield where
-    _umount(where)
+    try:
+        yield where
+    finally:
+        _umount(where)
 
 
 def test_disk_full_during_import_names_the_cause_and_check_stays_calm(small_disk, tmp_path):
@@ -254,13 +256,15 @@ def read_only_folder(tmp_path):
     where = tmp_path / "ro"
     if os.geteuid() != 0 or not _mount_tmpfs(where, "4m"):
         pytest.skip("needs root and tmpfs mounts")
-    db = where / "crm.db"
-    assert crm(db, "add", "Ada Lovelace").returncode == 0
-    backup = where / "old-backup.db"
-    assert crm(db, "backup", backup).returncode == 0
-    assert subprocess.run(["mount", "-o", "remount,ro", str(where)], capture_output=True).returncode == 0
-    yield where
-    _umount(where)
+    try:
+        db = where / "crm.db"
+        assert crm(db, "add", "Ada Lovelace").returncode == 0
+        backup = where / "old-backup.db"
+        assert crm(db, "backup", backup).returncode == 0
+        assert subprocess.run(["mount", "-o", "remount,ro", str(where)], capture_output=True).returncode == 0
+        yield where
+    finally:
+        _umount(where)
 
 
 def test_a_read_only_folder_is_named_as_such_and_check_still_passes(read_only_folder, tmp_path):

@@ -13,7 +13,7 @@ from pathlib import Path
 from peewee import SqliteDatabase
 
 from crm.errors import StorageError, environment_error
-from crm.files import check_name_lengths, make_private_dirs, special_kind
+from crm.files import check_name_lengths, in_system_tree, make_private_dirs, special_kind
 from crm.store.migrations import LATEST_VERSION, M007_IDENTITY, MIGRATIONS, Migration
 from crm.store.models import database
 
@@ -137,7 +137,7 @@ def unwritable(path: Path) -> Exception | None:
 def check_database_path(path: Path) -> None:
     """Refuse, before anything opens it, a --db that cannot be a database file."""
     check_name_lengths(path)
-    if str(path) == "-" or str(Path(path).resolve()).startswith(("/dev/", "/proc/", "/sys/")):
+    if str(path) == "-" or in_system_tree(Path(path).resolve()):
         raise StorageError(f"{path} is not a place for a database; give a regular file")
     kind = special_kind(path)
     if kind:
