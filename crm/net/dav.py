@@ -19,6 +19,7 @@ exception or a repr.
 """
 from __future__ import annotations
 
+import functools
 import ssl
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -230,6 +231,18 @@ def _href_in(props: dict[str, ET.Element], namespace: str, name: str) -> str | N
 # ---- the client ------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4)
+def tls_context(ca_file: str | None = None) -> ssl.SSLContext:
+    """The verifying TLS context (the system's CAs, plus `ca_file` when given), made once per
+    process: loading the CA bundle costs ~20 ms, and a sync opens a client per remote."""
+    if ca_file:
+        return ssl.create_default_context(cafile=ca_file)
+    import certifi
+
+    context = ssl.create_default_context(cafile=certifi.where())  # what httpx's verify=True uses
+    return context
+
+
 class DavClient:
     """One server account. `transport` is for tests (an httpx transport, e.g. one that injects
     faults in front of a real server); `ca_file` trusts a private certificate authority."""
@@ -240,7 +253,7 @@ class DavClient:
 
         self.url = check_url(url)
         self.user = user
-        verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_file) if ca_file else True
+        verify = tls_context(ca_file)
         auth = httpx.BasicAuth(user, password) if user else None
         self._http = httpx.Client(auth=auth, timeout=timeout, verify=verify, transport=transport,
                                   follow_redirects=False, trust_env=trust_env,
