@@ -5,24 +5,26 @@ vobject and rapidfuzz must not be imported on these paths; this script also chec
 """
 from __future__ import annotations
 
+import os
+import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import CRM, crm_env, median_min, scratch  # noqa: E402
+from common import CRM, crm_env, measure_cpu, median_min, scratch  # noqa: E402
 
 RUNS = 15
 
 
-def timed(cmd: list[str], env=None) -> list[float]:
-    samples = []
+def timed(cmd: list[str], env=None) -> tuple[list[float], list[float]]:
+    """(wall seconds, CPU seconds) of each run."""
+    walls, cpus = [], []
     for _ in range(RUNS):
-        start = time.perf_counter()
-        subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, check=True)
-        samples.append(time.perf_counter() - start)
-    return samples
+        wall, _mb, cpu = measure_cpu(cmd, env)
+        walls.append(wall)
+        cpus.append(cpu)
+    return walls, cpus
 
 
 def main() -> None:
@@ -31,12 +33,17 @@ def main() -> None:
         leftover.unlink()
     env = crm_env(db)
     subprocess.run(CRM + ["list", "--json"], env=env, stdout=subprocess.DEVNULL, check=True)  # create it
-    floor = timed([sys.executable, "-c", "import click, peewee"])
-    print(f"baseline  import click, peewee : {median_min(floor)}")
+    subprocess.run(CRM + ["--help"], env=env, stdout=subprocess.DEVNULL, check=True)  # write the .pyc files
+    floor, floor_cpu = timed([sys.executable, "-c", "import click, peewee"], env)
+    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}; {RUNS} runs each")
+    print(f"baseline  import click, peewee : {median_min(floor)}, cpu {statistics.median(floor_cpu) * 1000:.0f} ms")
     for args in (["--help"], ["list", "--json"]):
-        samples = timed(CRM + args, env)
-        ratio = (sorted(samples)[RUNS // 2]) / (sorted(floor)[RUNS // 2])
-        print(f"crm {' '.join(args):<22}: {median_min(samples)}  ({ratio:.2f}x baseline)")
+        samples, cpus = timed(CRM + args, env)
+        ratio = statistics.median(samples) / statistics.median(floor)
+        cpu_ratio = statistics.median(cpus) / statistics.median(floor_cpu)
+        target = " (target <= 1.15x)" if args == ["--help"] else ""
+        print(f"crm {' '.join(args):<22}: {median_min(samples)}, cpu {statistics.median(cpus) * 1000:.0f} ms"
+              f"  ({ratio:.2f}x baseline, {cpu_ratio:.2f}x cpu){target}")
     probe = (
         "import sys; sys.argv=['crm','list','--json']\n"
         "from crm.cli import cli\n"

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "bench" / "out"
+# CRM_BENCH_DIR: where the big databases are built and cached (e.g. /tmp, shared across worktrees).
+OUT = Path(os.environ.get("CRM_BENCH_DIR") or ROOT / "bench" / "out")
 CRM = [sys.executable, "-m", "crm"]
 
 _MEASURE = (
@@ -17,7 +18,8 @@ _MEASURE = (
     "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"
     "e = time.perf_counter() - t\n"
     "sys.stderr.write(r.stderr.decode(errors='replace')[-2000:] if r.returncode else '')\n"
-    "print(e, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, r.returncode)\n"
+    "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "print(e, u.ru_maxrss / 1024, r.returncode, u.ru_utime + u.ru_stime)\n"
 )
 
 
@@ -28,15 +30,29 @@ def scratch(name: str) -> Path:
 
 def measure(cmd: list[str], env: dict | None = None) -> tuple[float, float]:
     """Run `cmd` as its own process: (wall seconds, peak RSS in MB of that process alone)."""
+    seconds, mb, _cpu = measure_cpu(cmd, env)
+    return seconds, mb
+
+
+def measure_cpu(cmd: list[str], env: dict | None = None) -> tuple[float, float, float]:
+    """(wall seconds, peak RSS in MB, CPU seconds: user + system) of `cmd` as its own process.
+    On a machine shared with other work, CPU time is what the process itself cost; wall time
+    also counts the time it waited for a core."""
     out = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], env=env, capture_output=True, text=True)
-    seconds, mb, rc = out.stdout.split()
+    seconds, mb, rc, cpu = out.stdout.split()
     if rc != "0":
         raise SystemExit(f"{' '.join(cmd)} exited {rc}: {out.stderr}")
-    return float(seconds), float(mb)
+    return float(seconds), float(mb), float(cpu)
 
 
 def crm_env(db: Path) -> dict:
-    return dict(os.environ, CRM_DB=str(db))
+    """The environment for timed runs: the database, and bytecode caching on. An installed crm
+    has its .pyc files (pip compiles them); with PYTHONDONTWRITEBYTECODE set, as on some CI and
+    sandboxes, every run would compile crm's sources again while click and peewee, the
+    baseline, load compiled."""
+    env = dict(os.environ, CRM_DB=str(db))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
 
 
 def median_min(samples: list[float]) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 # C0 and C1 control characters, DEL, and the Unicode bidi overrides that can reorder text.
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -39,6 +39,30 @@ def pad(text: str, columns: int) -> str:
     return text + " " * max(0, columns - width(text))
 
 
+def table_lines(headers: Sequence[str], rows: Iterable[Sequence[Any]], sample: int | None = 1000) -> Iterator[str]:
+    """`table`, a line at a time, so a pager shows the first screen at once: the columns are
+    sized by the first `sample` rows (all of them in a shorter table, or with sample=None, which
+    is then exactly `table`); a longer cell further down pushes the rest of its own row right."""
+    rows = iter(rows)
+    head = []
+    for row in rows:
+        head.append([clean(c) for c in row])
+        if sample is not None and len(head) >= sample:
+            break
+    if not head:
+        return
+    widths = [width(h) for h in headers]
+    for row in head:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], width(cell))
+    yield "  ".join(pad(h, widths[i]) for i, h in enumerate(headers)).rstrip()
+    yield "  ".join("-" * w for w in widths)
+    for row in head:
+        yield "  ".join(pad(cell, widths[i]) for i, cell in enumerate(row)).rstrip()
+    for row in rows:
+        yield "  ".join(pad(clean(cell), widths[i]) for i, cell in enumerate(row)).rstrip()
+
+
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     """A plain aligned table; every cell is cleaned. Returns '' for no rows."""
     cells = [[clean(c) for c in row] for row in rows]
@@ -59,10 +83,63 @@ _JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def to_json(data: Any) -> str:
-    """Stable JSON: two-space indent, keys in the documented order, readable UTF-8.
+    """Stable JSON: two-space indent, keys in the documented order, readable UTF-8: the text of
+    `json.dumps(data, indent=2, ensure_ascii=False, default=str)` (built by `_encode`).
 
     json.dumps escapes C0 controls itself; DEL, C1 controls (a lone 0x9b is a CSI on some
     terminals), line separators and bidi overrides are escaped here as \\uXXXX too.
     """
-    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return _JSON_UNSAFE.sub(_json_escape, _encode(data, "\n"))
+
+
+def json_chunks(items: Iterable[Any]) -> Iterator[str]:
+    """`to_json(list(items))`, a piece at a time: a listing of 100k records is written as it is
+    read, never held whole. The text is byte-identical to `to_json` (a test holds them equal)."""
+    first = True
+    for item in items:
+        text = _JSON_UNSAFE.sub(_json_escape, _encode(item, "\n  "))
+        yield ("[\n  " if first else ",\n  ") + text
+        first = False
+    yield "[]" if first else "\n]"
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+_encode_string = json.encoder.encode_basestring  # the C one when available (json.dumps uses it too)
+
+
+def _encode(value: Any, newline: str) -> str:
+    """`json.dumps(value, indent=2, ensure_ascii=False, default=str)` at the nesting `newline`.
+    json's own indenting encoder is pure Python and slow for a 100k-record listing or review;
+    this builds the same text around the C string encoder (tests hold the two byte-identical)."""
+    if isinstance(value, str):
+        return _encode_string(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return int.__repr__(value)
+    inner = newline + "  "
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        if not all(isinstance(key, str) for key in value):
+            return json.dumps(value, indent=2, ensure_ascii=False, default=str).replace("\n", newline)
+        return "{" + inner + ("," + inner).join(
+            _encode_string(key) + ": " + (_encode_string(v) if isinstance(v, str) else _encode(v, inner))
+            for key, v in value.items()
+        ) + newline + "}"
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return "[]"
+        return "[" + inner + ("," + inner).join(
+            _encode_string(v) if isinstance(v, str) else _encode(v, inner) for v in value
+        ) + newline + "]"
+    if isinstance(value, float):
+        return json.dumps(value)
+    return _encode_string(str(value))  # default=str, as to_json

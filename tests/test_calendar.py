@@ -65,6 +65,7 @@ def test_upcoming_into_a_calendar():
     snapshot = cadence.from_log(
         date(2026, 3, 2), [ann],
         touches=[cadence.Touch(1, date(2026, 1, 10), "message", "in")],
+        horizon=date(2026, 3, 15),  # a snapshot answers for the days up to its horizon
     )
     plan = cadence.upcoming(snapshot, date(2026, 3, 2), 14)
     assert [(day, s.action) for day, s in plan] == [(date(2026, 3, 11), "check-in")]
@@ -84,3 +85,52 @@ def test_prepare_points_at_the_briefing_not_at_a_log_line():
     [event] = cal.vevent_list
     assert event.summary.value.startswith("Prepare: Ann")
     assert "Briefing: crm brief 3" in event.description.value and "crm log" not in event.description.value
+
+
+def vobject_calendar_bytes(planned, stamp: datetime) -> bytes:
+    """What crm wrote with vobject before crm.formats.ical: the reference the writer must equal."""
+    from datetime import timedelta
+
+    from vobject.icalendar import utc
+
+    from crm.views.calendar import CALENDAR_NAME, PRODID, description_for, ical_text, summary_for
+
+    stamp = stamp.astimezone(timezone.utc).replace(microsecond=0, tzinfo=utc)
+    calendar = vobject.iCalendar()
+    calendar.add("prodid").value = PRODID
+    calendar.add("calscale").value = "GREGORIAN"
+    calendar.add("x-wr-calname").value = CALENDAR_NAME
+    for day, s in planned:
+        event = calendar.add("vevent")
+        event.add("uid").value = uid_for(s)
+        event.add("dtstamp").value = stamp
+        event.add("dtstart").value = day
+        event.add("dtend").value = day + timedelta(days=1)
+        event.add("summary").value = ical_text(summary_for(s))
+        event.add("description").value = ical_text(description_for(s))
+        event.add("categories").value = ["crm", s.action]
+        event.add("transp").value = "TRANSPARENT"
+        if s.offer is not None and s.offer.url:
+            event.add("url").value = ical_text(s.offer.url)
+    return calendar.serialize().encode("utf-8")
+
+
+def test_the_writer_is_byte_identical_to_vobjects():
+    import random
+
+    rng = random.Random(4)
+    pieces = ["Ann", "Zoë", "株式会社", "a,b", "semi;colon", "back\\slash", "new\nline", "x" * 70, "é" * 40, " ", "🙂"]
+
+    def words(n: int) -> str:
+        return "".join(rng.choice(pieces) for _ in range(rng.randrange(1, n)))
+
+    planned = []
+    for n in range(300):
+        contact = Contact(n, words(6), rng.choice([None, words(4)]))
+        offer = rng.choice([None, Offer(n, "article", words(5), rng.choice(["", "https://example.org/" + "p" * n]))])
+        application = rng.choice([None, Application(n, words(3), words(3))])
+        action = rng.choice(["thank-you", "status-check", "value-offer", "check-in"])
+        s = Suggestion(contact, action, date(2026, 3, 2), 0, words(12), offer, application)
+        planned.append((date(2026, 3, 2 + n % 20), s))
+    assert calendar_bytes(planned, STAMP) == vobject_calendar_bytes(planned, STAMP)
+    assert calendar_bytes([], STAMP) == vobject_calendar_bytes([], STAMP)

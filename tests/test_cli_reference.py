@@ -32,3 +32,25 @@ def test_every_command_has_a_one_line_summary_and_an_example():
         assert text.strip() and text.strip().splitlines()[0].endswith("."), path
         if not isinstance(command, click.Group) or command.invoke_without_command:
             assert "Example:" in text, path
+
+
+def test_the_command_table_is_the_commands():
+    """crm.cli.COMMANDS lets `crm --help` and each command start without importing the others:
+    it must name every command, its module and its summary exactly."""
+    import subprocess
+    import sys
+
+    from crm.cli import COMMANDS
+
+    assert sorted(COMMANDS) == sorted(cli.commands)
+    for name, (module, summary) in COMMANDS.items():
+        command = cli.commands[name]
+        assert command.callback.__module__ == f"crm.cli.{module}", name
+        for limit in (30, 45, 60, 80, 120):
+            assert click.Command(name, help=summary).get_short_help_str(limit) == command.get_short_help_str(limit), name
+    probe = ("import sys; sys.argv = ['crm', '--help']\nfrom crm.cli import main\ntry:\n    main()\n"
+             "except SystemExit:\n    pass\n"
+             "sys.stderr.write(','.join(sorted(m for m in sys.modules if m.startswith('crm.cli.'))))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stderr == "crm.cli.base"  # --help imported no command module
+    assert "today" in out.stdout and "Who to nudge today" in out.stdout

@@ -248,9 +248,13 @@ def from_log(
     memory the plain way (tests/test_snapshot.py holds the two equal). Tests replay histories
     with it. What is kept, and why nothing else is needed:
 
-    - contacts added by `horizon` that could ever get a suggestion: a role other than `other`,
-      an own cadence, on an application (recruiter, or interviewer in any round), or with an
-      offer made for them; each with its TouchSummary as of `as_of`, in which `has_connect` is
+    - contacts added by `horizon` that could get a suggestion by then: on an application
+      (recruiter, or interviewer in any round), with an offer made for them, or in an
+      introduction; or on keep-warm (a role other than `other`, or an own cadence) and either
+      not touched yet as of `as_of` or last touched at least their interval before `horizon`
+      (keep-warm is due no earlier than the last touch plus the interval: doubling, entering
+      keep-warm and the never-needy rule only push it later, and no other rule reads them);
+      each with its TouchSummary as of `as_of`, in which `has_connect` is
       only filled in for people on an application (rule 9 reads no one else's) and
       `last_congratulate_on` only for contacts with a congratulation offered for them (rule 4);
     - rounds dated by the day after `horizon` (`settings.PREPARE_DAYS_BEFORE`: a round is booked
@@ -296,13 +300,21 @@ def from_log(
 
     open_ids = {a.id for a in applications if is_open(a, as_of)}
     people = {cid for a in applications if a.id in open_ids for cid in people_on(a)}
+    def may_come_due(contact: Contact) -> bool:
+        if contact.id in involved:
+            return True
+        interval = keep_warm_interval(contact)
+        if interval is None:
+            return False
+        last = contact.touches.last_touch_on
+        return last is None or (horizon - last).days >= interval
+
     return Snapshot(
         as_of=as_of,
         contacts=tuple(
-            replace(c, touches=summary(c))
-            for c in sorted(contacts, key=lambda c: c.id)
-            if c.created_on <= horizon
-            and (c.role != "other" or c.cadence_days is not None or c.id in involved)
+            contact
+            for contact in (replace(c, touches=summary(c)) for c in sorted(contacts, key=lambda c: c.id))
+            if contact.created_on <= horizon and may_come_due(contact)
         ),
         applications=applications,
         offers=offers,
@@ -338,6 +350,20 @@ def introduction_people(offers: Iterable[Offer]) -> set[int]:
         if is_introduction(offer):
             people.update((offer.for_contact_id, offer.introduce_id))
     return people
+
+
+def keep_warm_interval(contact: Contact) -> int | None:
+    """The contact's own cadence, else its role's; None when it is not on keep-warm."""
+    return interval_and_source(contact.role, contact.cadence_days)[0]
+
+
+def interval_and_source(role: str, cadence_days: int | None) -> tuple[int | None, str | None]:
+    """(days between keep-warm touches, where that comes from: "own", "role" or None)."""
+    if cadence_days is not None:
+        return cadence_days, "own"
+    if role in settings.KEEP_WARM_DAYS:
+        return settings.KEEP_WARM_DAYS[role], "role"
+    return None, None
 
 
 def is_open(application: Application, as_of: date) -> bool:

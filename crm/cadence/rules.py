@@ -24,8 +24,10 @@ from crm.cadence.model import (
     Suggestion,
     Timeline,
     Touch,
+    interval_and_source,  # noqa: F401  (read from here by crm show)
     is_introduction,
     is_open,
+    keep_warm_interval,
 )
 
 _NEEDY_GAP = timedelta(days=settings.MIN_DAYS_BETWEEN_OUTBOUND)
@@ -403,20 +405,6 @@ def congratulate(world: World) -> Iterator[Suggestion]:
 
 
 # ---- rule 5 (with 6 and 10): keep-warm ---------------------------------------------------
-
-
-def keep_warm_interval(contact: Contact) -> int | None:
-    """The contact's own cadence, else its role's; None when it is not on keep-warm."""
-    return interval_and_source(contact.role, contact.cadence_days)[0]
-
-
-def interval_and_source(role: str, cadence_days: int | None) -> tuple[int | None, str | None]:
-    """(days between keep-warm touches, where that comes from: "own", "role" or None)."""
-    if cadence_days is not None:
-        return cadence_days, "own"
-    if role in settings.KEEP_WARM_DAYS:
-        return settings.KEEP_WARM_DAYS[role], "role"
-    return None, None
 
 
 def first_offset(contact_id: int, interval: int) -> int:

@@ -53,53 +53,61 @@ _INTRODUCED_CTE = """introduced(id) AS MATERIALIZED (
         AND introduce_id IS NOT NULL AND "on" <= :horizon
 )"""
 
-# Contacts that could ever get a suggestion, with their summaries. Each "last ..." subquery
-# walks the contact's index entries backwards from :next and stops at the first match. The two
-# scans for rare kinds run only for the contacts whose rule reads them (see cadence.from_log).
+# Contacts that could ever get a suggestion, with their summaries, read from contact_summary
+# and offer_given (kept by triggers, migration m009): one row per contact. Those tables hold the
+# log as of now; a contact with a touch dated after as_of (a replay, or a touch logged ahead)
+# has its summary computed from the log instead, by subqueries that walk its index entries
+# backwards from :next and stop at the first match. Keep-warm-only contacts that cannot come
+# due by the horizon are left out (see cadence.from_log): with 20k keep-warm contacts most are.
+# The candidates come from the partial index contact_keep_warm (m009; settings.KEEP_WARM_DAYS
+# has no interval for `other`), not from a walk over the whole address book.
+def _as_of(column: str, fallback: str) -> str:
+    """The summary's column when nothing of this contact's is dated after as_of, else `fallback`."""
+    return (f"CASE WHEN s.last_on IS NULL THEN NULL WHEN s.last_on < :next THEN substr(s.{column}, 1, 10)"
+            f" ELSE ({fallback}) END")
+
+
+def _last(where: str, offset: int = 0) -> str:
+    return (f'SELECT substr(t."on", 1, 10) FROM touchpoint t WHERE t.contact_id = c.id AND t."on" < :next'
+            f' AND {where} ORDER BY t."on" DESC LIMIT 1' + (f" OFFSET {offset}" if offset else ""))
+
+
+_COUNTED = f"t.kind NOT IN ({_NOT_A_TOUCH})"
+_INTERVAL = "COALESCE(c.cadence_days, CASE c.role {} END)".format(
+    " ".join(f"WHEN '{role}' THEN {days}" for role, days in sorted(settings.KEEP_WARM_DAYS.items()))
+)
 _CONTACTS = f"""
 WITH on_application(id) AS MATERIALIZED (
     SELECT recruiter_id FROM application WHERE recruiter_id IS NOT NULL
     UNION SELECT contact_id FROM round_interviewer
 ), congratulated(id) AS MATERIALIZED (
     SELECT for_contact_id FROM offer WHERE kind = 'congratulation' AND for_contact_id IS NOT NULL AND "on" <= :horizon
+), offered(id) AS MATERIALIZED (
+    SELECT for_contact_id FROM offer WHERE for_contact_id IS NOT NULL AND "on" <= :horizon
 ), {_INTRODUCED_CTE}{{around_ctes}}
 SELECT c.id, c.display_name, o.name, c.role, substr(c.created_at, 1, 10), c.cadence_days, c.snoozed_until, c.paused,
-    (SELECT substr(t."on", 1, 10) FROM touchpoint t WHERE t.contact_id = c.id AND t."on" < :next
-        AND t.direction = 'out' AND t.kind NOT IN ({_NOT_A_TOUCH}) ORDER BY t."on" DESC LIMIT 1),
-    (SELECT substr(t."on", 1, 10) FROM touchpoint t WHERE t.contact_id = c.id AND t."on" < :next
-        AND t.direction = 'in' AND t.kind NOT IN ({_NOT_A_TOUCH}) ORDER BY t."on" DESC LIMIT 1),
-    (SELECT substr(t."on", 1, 10) FROM touchpoint t WHERE t.contact_id = c.id AND t."on" < :next
-        AND t.direction = 'out' AND t.kind IN ({_KEEP_WARM}) ORDER BY t."on" DESC
-        LIMIT 1 OFFSET {settings.UNANSWERED_KEEP_WARM - 1}),
+    {_as_of("last_out_on", _last(f"t.direction = 'out' AND {_COUNTED}"))},
+    {_as_of("last_in_on", _last(f"t.direction = 'in' AND {_COUNTED}"))},
+    {_as_of("keep_warm_from", _last(f"t.direction = 'out' AND t.kind IN ({_KEEP_WARM})",
+                                    settings.UNANSWERED_KEEP_WARM - 1))},
     CASE WHEN c.id IN congratulated THEN
-        (SELECT substr(t."on", 1, 10) FROM touchpoint t WHERE t.contact_id = c.id AND t."on" < :next
-            AND t.direction = 'out' AND t.kind = 'congratulate' ORDER BY t."on" DESC LIMIT 1) END,
-    CASE WHEN c.id IN on_application THEN
-        EXISTS (SELECT 1 FROM touchpoint t WHERE t.contact_id = c.id AND t."on" < :next AND t.kind = 'connect')
-        ELSE 0 END,
+        {_as_of("last_congratulate_on", _last("t.direction = 'out' AND t.kind = 'congratulate'"))} END,
+    CASE WHEN c.id IN on_application THEN COALESCE(s.first_connect_on < :next, 0) ELSE 0 END,
+    (SELECT group_concat(g.offer_id) FROM offer_given g WHERE g.contact_id = c.id AND g.first_on < :next),
+    (SELECT group_concat(ci.interest_id) FROM contact_interest ci WHERE ci.contact_id = c.id),
     c.keep_warm_since
-FROM contact c LEFT JOIN organisation o ON o.id = c.organisation_id
+FROM (SELECT id FROM contact INDEXED BY contact_keep_warm WHERE role != 'other' OR cadence_days IS NOT NULL
+      UNION SELECT id FROM on_application UNION SELECT id FROM offered UNION SELECT id FROM introduced) AS candidate
+    JOIN contact c ON c.id = candidate.id LEFT JOIN organisation o ON o.id = c.organisation_id
+    LEFT JOIN contact_summary s ON s.contact_id = c.id
 WHERE {{around_contact}} c.created_at < :horizon_next
-  AND (c.role != 'other' OR c.cadence_days IS NOT NULL OR c.id IN on_application
-       OR c.id IN (SELECT for_contact_id FROM offer WHERE for_contact_id IS NOT NULL AND "on" <= :horizon)
-       OR c.id IN introduced)
+  AND (c.id IN on_application OR c.id IN offered OR c.id IN introduced OR (
+      {_INTERVAL} IS NOT NULL
+      AND COALESCE(julianday(:horizon) - julianday({_as_of("last_on", _last(_COUNTED))}) >= {_INTERVAL}, 1)))
 ORDER BY c.id
 """
 
-# The unary + keep the planner on the offer_id index (few rows), not a skip-scan of the log.
-_OFFERS_GIVEN = f"""
-SELECT contact_id, offer_id FROM touchpoint
-WHERE offer_id IS NOT NULL AND +"on" < :next AND +kind NOT IN ({_NOT_A_TOUCH})
-"""
-_OFFERS_GIVEN_AROUND = f"""
-WITH {_AROUND.strip()}
-SELECT contact_id, offer_id FROM touchpoint
-WHERE contact_id IN around AND "on" < :next AND offer_id IS NOT NULL AND kind NOT IN ({_NOT_A_TOUCH})
-"""
-
-_CONTACT_INTERESTS = """
-SELECT ci.contact_id, i.name FROM contact_interest ci JOIN interest i ON i.id = ci.interest_id{where}
-"""
+_INTERESTS = "SELECT id, name FROM interest"
 
 _APPLICATIONS = """
 SELECT a.id, o.name, a.position, a.recruiter_id, a.reply_by, a.outcome, a.outcome_on
@@ -166,13 +174,12 @@ WHERE contact_id IN introduced{{and_where}} AND "on" < :next AND kind NOT IN ({_
 
 def _queries(around: bool) -> dict[str, str]:
     """The SQL for one scope: everyone, or around one contact."""
-    shared = {"interviewers": _INTERVIEWERS, "offers": _OFFERS, "offer_interests": _OFFER_INTERESTS}
+    shared = {"interviewers": _INTERVIEWERS, "offers": _OFFERS, "offer_interests": _OFFER_INTERESTS,
+              "interests": _INTERESTS}
     if not around:
         open_applications = _OPEN_APPLICATIONS.format(around_ctes="", and_where="")
         return shared | {
             "contacts": _CONTACTS.format(around_ctes="", around_contact=""),
-            "offers_given": _OFFERS_GIVEN,
-            "interests": _CONTACT_INTERESTS.format(where=""),
             "applications": _APPLICATIONS.format(where=""),
             "rounds": _ROUNDS.format(and_where=""),
             "people_log": _PEOPLE_LOG.format(open_applications=open_applications),
@@ -185,8 +192,6 @@ def _queries(around: bool) -> dict[str, str]:
     )
     return shared | {
         "contacts": _CONTACTS.format(around_ctes="," + _AROUND, around_contact="c.id IN around AND"),
-        "offers_given": _OFFERS_GIVEN_AROUND,
-        "interests": f"WITH {_AROUND.strip()}" + _CONTACT_INTERESTS.format(where=" WHERE ci.contact_id IN around"),
         "applications": f"WITH {_AROUND.strip()}" + _APPLICATIONS.format(where=" WHERE a.id IN around_application"),
         "rounds": f"WITH {_AROUND.strip()}" + _ROUNDS.format(and_where=" AND application_id IN around_application"),
         "people_log": _PEOPLE_LOG.format(open_applications=open_applications),
@@ -259,21 +264,11 @@ def _load(as_of: date, horizon: date, around: int | None) -> Snapshot:
         return out
 
     day = _Days()
-    contact_rows = rows("contacts")
-    kept = {row[0] for row in contact_rows}
-    given: dict[int, set[int]] = defaultdict(set)
-    for contact_id, offer_id in rows("offers_given"):
-        if contact_id in kept:
-            given[contact_id].add(offer_id)
-    interests: dict[int, set[str]] = defaultdict(set)
-    for contact_id, name in rows("interests"):
-        if contact_id in kept:
-            interests[contact_id].add(name)
-
+    interest_names = dict(rows("interests"))
     nothing: frozenset = frozenset()
     def contact(row) -> Contact:
         (cid, name, org, role, created_on, cadence_days, snoozed_until, paused, last_out, last_in,
-         first_of_last_keep_warm, last_congratulate, has_connect, keep_warm_since) = row
+         first_of_last_keep_warm, last_congratulate, has_connect, given, interests, keep_warm_since) = row
         if not isinstance(name, str) or not isinstance(role, str) or not isinstance(created_on, str):
             raise TypeError("a name, role or creation date that is not text")
         if cadence_days is not None and not (
@@ -287,15 +282,16 @@ def _load(as_of: date, horizon: date, around: int | None) -> Snapshot:
             last_touch_on = last_outbound_on
         summary = TouchSummary(
             last_touch_on, last_outbound_on, last_inbound_on, day[first_of_last_keep_warm], day[last_congratulate],
-            bool(has_connect), frozenset(given[cid]) if cid in given else nothing,
+            bool(has_connect), frozenset(map(int, given.split(","))) if given else nothing,
         ) if last_touch_on is not None else NO_TOUCHES
         return Contact(
             cid, name, org, role, day[created_on], cadence_days, day[snoozed_until], bool(paused),
-            frozenset(interests[cid]) if cid in interests else nothing, summary, day[keep_warm_since],
+            frozenset(interest_names[int(i)] for i in interests.split(",")) if interests else nothing, summary,
+            day[keep_warm_since],
         )
 
     contacts = []
-    for row in contact_rows:
+    for row in rows("contacts"):
         try:
             contacts.append(contact(row))
         except (ValueError, TypeError, OverflowError) as exc:

@@ -8,9 +8,10 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import click
 import peewee
@@ -23,8 +24,9 @@ INTERNAL_ERROR_EXIT = 70  # EX_SOFTWARE: a bug in crm, not a problem with the in
 class App:
     """What every command needs: the database (opened on first use) and the current moment."""
 
-    def __init__(self, db_path: Path | None):
+    def __init__(self, db_path: Path | None, pager: bool = True):
         self._db_path = db_path
+        self.pager = pager  # False: --no-pager
         self._db = None
         self.now = datetime.now().replace(microsecond=0)
 
@@ -118,8 +120,108 @@ def pass_db(func: Callable) -> Callable:
     return pass_app(with_database)
 
 
+class _Commands(dict):
+    """A group's commands that loads its command modules the first time it is read whole
+    (`crm.cli.COMMANDS` names them); adding a command, as the decorators do, loads nothing."""
+
+    def __init__(self, load_all: Callable[[], None]):
+        super().__init__()
+        self._load_all = load_all
+
+    def _whole(self) -> "_Commands":
+        self._load_all()
+        return self
+
+    def __iter__(self):
+        return dict.__iter__(self._whole())
+
+    def __len__(self) -> int:
+        return dict.__len__(self._whole())
+
+    def __contains__(self, name) -> bool:
+        return dict.__contains__(self._whole(), name)
+
+    def __getitem__(self, name):
+        return dict.__getitem__(self if dict.__contains__(self, name) else self._whole(), name)
+
+    def get(self, name, default=None):
+        return dict.get(self if dict.__contains__(self, name) else self._whole(), name, default)
+
+    def keys(self):
+        return dict.keys(self._whole())
+
+    def values(self):
+        return dict.values(self._whole())
+
+    def items(self):
+        return dict.items(self._whole())
+
+
 class CrmGroup(click.Group):
-    """Runs commands inside the error boundary: our errors become one line and an exit code."""
+    """Runs commands inside the error boundary: our errors become one line and an exit code.
+
+    With `lazy_commands`, a command's module is imported only when that command is asked for,
+    and the help lists them from the table without importing any."""
+
+    _package: str = ""
+    _table: dict[str, tuple[str, str]] = {}
+    _loading = False
+
+    def lazy_commands(self, package: str, table: dict[str, tuple[str, str]]) -> None:
+        """Commands named in `table` (name -> (module in `package`, summary)) load on demand."""
+        self._package, self._table = package, table
+        known = dict(self.commands)
+        self.commands = _Commands(self._load_all)
+        dict.update(self.commands, known)
+
+    def _load(self, name: str) -> click.Command | None:
+        import importlib
+
+        if not dict.__contains__(self.commands, name) and name in self._table:
+            importlib.import_module(f"{self._package}.{self._table[name][0]}")
+            for command in dict.values(self.commands):  # what that module registered, groups complete
+                attach_contact_completion(command)
+        return dict.get(self.commands, name)
+
+    def _load_all(self) -> None:
+        if self._loading:
+            return
+        self._loading = True
+        try:
+            for name in self._table:
+                self._load(name)
+        finally:
+            self._loading = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        if not self._table:
+            return super().list_commands(ctx)
+        return sorted(set(self._table) | set(dict.keys(self.commands)))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if not self._table:
+            return super().get_command(ctx, cmd_name)
+        return self._load(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """click's listing, from the table's summaries (the same text, nothing imported)."""
+        if not self._table:
+            return super().format_commands(ctx, formatter)
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            if name in self._table:
+                # A bare command with the same summary shortens it exactly as click would the real one.
+                rows.append((name, click.Command(name, help=self._table[name][1]).get_short_help_str(limit)))
+            else:  # registered by hand, not in the table
+                command = dict.get(self.commands, name)
+                if command is not None and not command.hidden:
+                    rows.append((name, command.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -196,9 +298,11 @@ def fail(message: str, code: int = 1) -> None:
     envvar="CRM_DB",
     help="Database file [env: CRM_DB; default: the platform's user data dir, e.g. ~/.local/share/crm/crm.db].",
 )
+@click.option("--no-pager", "no_pager", is_flag=True,
+              help="Do not page long listings [env: CRM_PAGER, then PAGER; default: less -FRX].")
 @click.version_option(package_name="crm", prog_name="crm")
 @click.pass_context
-def cli(ctx: click.Context, db_path: Path | None) -> None:
+def cli(ctx: click.Context, db_path: Path | None, no_pager: bool) -> None:
     """A personal networking CRM for job seekers.
 
     Keep the people you meet while job hunting (recruiters, interviewers, mentors) in one
@@ -206,7 +310,7 @@ def cli(ctx: click.Context, db_path: Path | None) -> None:
 
     Example: crm import contacts.vcf && crm today
     """
-    ctx.obj = App(db_path)
+    ctx.obj = App(db_path, pager=not no_pager)
     if ctx.invoked_subcommand is None:  # plain `crm`: show what it can do, as --help does
         click.echo(ctx.get_help())
 
@@ -232,6 +336,59 @@ def echo_json(data: Any) -> None:
     from crm.render import to_json
 
     click.echo(to_json(data))
+
+
+def echo_streamed(chunks: Iterator[str], buffer: int = 1 << 16) -> None:
+    """Write text made a piece at a time (a streamed listing), in blocks, then a newline."""
+    pending: list[str] = []
+    size = 0
+    for chunk in chunks:
+        pending.append(chunk)
+        size += len(chunk)
+        if size >= buffer:
+            click.echo("".join(pending), nl=False)
+            pending, size = [], 0
+    click.echo("".join(pending))
+
+
+@contextmanager
+def paged(app: App) -> Iterator[Callable[[str], None]]:
+    """Somewhere to write a long listing's lines: a pager when standard output is a terminal,
+    as git does (CRM_PAGER, then PAGER, else `less` with LESS=FRX: it quits at once when all fits
+    on one screen, keeps colours, leaves the screen as it was); standard output otherwise, or
+    with --no-pager, or when the pager is set to '' or 'cat'. The pager shows the first screen
+    while the rest is still being written; quitting it early stops the writing quietly."""
+    import shlex
+    import subprocess
+
+    command = os.environ.get("CRM_PAGER", os.environ.get("PAGER", "less"))
+    if not app.pager or not sys.stdout.isatty() or command.strip() in ("", "cat"):
+        yield lambda line: click.echo(line)
+        return
+    env = dict(os.environ)
+    env.setdefault("LESS", "FRX")
+    try:
+        pager = subprocess.Popen(shlex.split(command), stdin=subprocess.PIPE, env=env,
+                                 encoding="utf-8", errors="replace")
+    except (OSError, ValueError):  # no such pager: print as if there were none
+        yield lambda line: click.echo(line)
+        return
+    stdin = pager.stdin
+    assert stdin is not None
+
+    def write(line: str) -> None:
+        stdin.write(line + "\n")
+
+    try:
+        yield write
+    except BrokenPipeError:
+        pass  # the pager was quit before the end
+    finally:
+        try:
+            stdin.close()
+        except BrokenPipeError:
+            pass
+        pager.wait()
 
 
 def positive(name: str, value: int | None) -> int | None:
@@ -292,11 +449,12 @@ def _like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def attach_contact_completion(group: click.Group) -> None:
-    """Every CONTACT-like argument or option, in every command, completes contact names."""
-    for command in group.commands.values():
-        if isinstance(command, click.Group):
-            attach_contact_completion(command)
-        for param in command.params:
-            if param.name in CONTACT_PARAMS:
-                param._custom_shell_complete = complete_contact
+def attach_contact_completion(command: click.Command) -> None:
+    """Every CONTACT-like argument or option of a command (and of a group's commands)
+    completes contact names."""
+    for param in command.params:
+        if param.name in CONTACT_PARAMS:
+            param._custom_shell_complete = complete_contact
+    if isinstance(command, click.Group) and not isinstance(command, CrmGroup):
+        for sub in command.commands.values():
+            attach_contact_completion(sub)

@@ -6,7 +6,7 @@ from typing import Callable
 import click
 
 from crm.formats.card import ROLES
-from crm.cli.base import cli, echo_json, json_option, on_option, parse_on, pass_db
+from crm.cli.base import cli, echo_json, echo_streamed, json_option, on_option, paged, parse_on, pass_db
 from crm.errors import InvalidInput
 from crm.render import clean, table
 
@@ -72,26 +72,35 @@ def add(app, name, emails, phones, org, title, role, interests, urls, note, on, 
 def list_(app, role, interest, org, as_json):
     """List contacts, optionally filtered.
 
+    On a terminal the table goes through a pager (see `crm --no-pager`).
+
     Example: crm list --role recruiter --json
     """
-    from crm.store.contacts import contact_rows
+    from crm.render import json_chunks, table_lines
+    from crm.store.contacts import iter_contact_rows
 
-    rows = contact_rows(role=role, interest=interest, org=org)
+    rows = iter_contact_rows(role=role, interest=interest, org=org)
     if as_json:
-        echo_json(rows)
+        echo_streamed(json_chunks(rows))
         return
-    if not rows:
+    import sys
+
+    lines = table_lines(
+        ["ID", "NAME", "ORG", "ROLE", "EMAIL", "INTERESTS"],
+        ([r["id"], r["name"], r["org"] or "", r["role"], (r["emails"] or [""])[0], ", ".join(r["interests"])]
+         for r in rows),
+        # On a terminal the first screen comes at once, its columns sized by the first rows;
+        # into a file or a pipe the columns fit every row, as they always did.
+        sample=1000 if sys.stdout.isatty() else None,
+    )
+    first = next(lines, None)
+    if first is None:
         click.echo("No contacts.", err=True)
         return
-    click.echo(
-        table(
-            ["ID", "NAME", "ORG", "ROLE", "EMAIL", "INTERESTS"],
-            [
-                [r["id"], r["name"], r["org"] or "", r["role"], (r["emails"] or [""])[0], ", ".join(r["interests"])]
-                for r in rows
-            ],
-        )
-    )
+    with paged(app) as write:
+        write(first)
+        for line in lines:
+            write(line)
 
 
 @cli.command()

@@ -81,6 +81,7 @@ CHECKS = {
     "value-wrong-type": "binary data or numbers where text belongs",
     "text-not-utf8": "text that is not valid UTF-8",
     "leftover-temp-file": "temporary files left by an interrupted crm run",
+    "touch-summary": "contacts whose touch summary (what crm today reads) disagrees with their log",
 }
 
 COUNTED = ("contact", "organisation", "touchpoint", "application", "interview_round", "offer")
@@ -154,7 +155,7 @@ def check_consistency(conn: sqlite3.Connection, report: CheckReport) -> CheckRep
         report.counts = {table: _count(conn, table) for table in COUNTED}
         report.problems.extend(_foreign_keys(conn))
         for finder in (_contacts, _methods, _organisations, _touchpoints, _applications, _rounds, _offers,
-                       _cadences, _stamps, _values):
+                       _cadences, _stamps, _values, _summaries):
             report.problems.extend(finder(conn))
     finally:
         conn.text_factory = previous
@@ -290,6 +291,11 @@ def repair(conn: sqlite3.Connection, report: CheckReport) -> list[Problem]:
                 elif problem.check == "bad-created-at":
                     if not _restamp(conn, problem):
                         continue
+                elif problem.check == "touch-summary":  # rebuilt whole from the log, once
+                    if not any(p.check == "touch-summary" for p in fixed):
+                        from crm.store.summary import rebuild
+
+                        rebuild(conn)
                 else:
                     continue
                 fixed.append(problem)
@@ -430,3 +436,12 @@ def _offers(conn: sqlite3.Connection) -> Iterator[Problem]:
         if on is None or not valid_date(on):
             yield Problem("offer-bad-date", "offer", oid,
                           f"offer #{oid} ({_show(title)}) is dated {_show(on)}, which is not a date")
+
+
+def _summaries(conn: sqlite3.Connection) -> Iterator[Problem]:
+    from crm.store.summary import stale_contacts
+
+    for cid in stale_contacts(conn):
+        yield Problem("touch-summary", "contact_summary", cid,
+                      f"contact #{cid}: the stored summary of their touches disagrees with their log"
+                      " (crm today would misjudge them)")

@@ -284,41 +284,46 @@ def contact_ids(*, role: str | None = None, interest: str | None = None, org: st
     return [cid for (cid,) in _filtered(query, role, interest, org).order_by(Contact.id).tuples()]
 
 
-def contact_rows(*, role: str | None = None, interest: str | None = None, org: str | None = None) -> list[shapes.ContactRow]:
-    """The `crm list --json` records, with a fixed number of queries whatever the count."""
-    query = _filtered(Contact.select(Contact, Organisation).join(Organisation, join_type=JOIN.LEFT_OUTER),
-                      role, interest, org)
-    contacts = list(query.order_by(Contact.name_key, Contact.id))
-    by_id = {c.id: {"emails": [], "phones": [], "interests": []} for c in contacts}
-    if contacts:
-        # A few hundred ids go into the query; for more, reading every row and keeping ours is
-        # cheaper than a huge IN list (and never meets SQLite's limit on bound parameters).
-        few = list(by_id) if len(by_id) <= 900 else None
-        methods = ContactMethod.select(ContactMethod.contact, ContactMethod.medium, ContactMethod.value).where(
-            ContactMethod.medium.in_(["email", "phone"]))
-        tags = ContactInterest.select(ContactInterest.contact, Interest.name).join(Interest)
-        if few is not None:
-            methods = methods.where(ContactMethod.contact.in_(few))
-            tags = tags.where(ContactInterest.contact.in_(few))
-        for cid, medium, value in methods.order_by(ContactMethod.contact, ContactMethod.position).tuples():
-            if cid in by_id:
-                by_id[cid]["emails" if medium == "email" else "phones"].append(value)
-        for cid, name in tags.order_by(fn.lower(Interest.name)).tuples():
-            if cid in by_id:
-                by_id[cid]["interests"].append(name)
-    return [
-        {
-            "id": c.id,
-            "name": c.display_name,
-            "emails": by_id[c.id]["emails"],
-            "phones": by_id[c.id]["phones"],
-            "org": c.organisation.name if c.organisation_id else None,
-            "title": c.title or None,
-            "role": c.role,
-            "interests": by_id[c.id]["interests"],
+# One query for the whole listing: each record's lists are gathered by SQLite per contact, as
+# JSON arrays in the order `list` shows them.
+_LISTING = """
+SELECT c.id, c.display_name,
+    (SELECT json_group_array(value) FROM (SELECT m.value FROM contact_method m
+        WHERE m.contact_id = c.id AND m.medium = 'email' ORDER BY m.position, m.id)),
+    (SELECT json_group_array(value) FROM (SELECT m.value FROM contact_method m
+        WHERE m.contact_id = c.id AND m.medium = 'phone' ORDER BY m.position, m.id)),
+    o.name, c.title, c.role,
+    (SELECT json_group_array(name) FROM (SELECT i.name FROM contact_interest ci JOIN interest i
+        ON i.id = ci.interest_id WHERE ci.contact_id = c.id ORDER BY lower(i.name), i.id))
+FROM contact c LEFT JOIN organisation o ON o.id = c.organisation_id{where}
+ORDER BY c.name_key, c.id
+"""
+
+
+def iter_contact_rows(*, role: str | None = None, interest: str | None = None,
+                      org: str | None = None) -> Iterator[shapes.ContactRow]:
+    """The `crm list --json` records, by name, one at a time as SQLite reads them: one query,
+    and never the whole book in memory."""
+    import json
+
+    if role or interest or org:
+        ids = _filtered(Contact.select(Contact.id).join(Organisation, join_type=JOIN.LEFT_OUTER), role, interest, org)
+        subquery, params = ids.sql()
+        cursor = database.execute_sql(_LISTING.format(where=f" WHERE c.id IN ({subquery})"), params)
+    else:
+        cursor = database.execute_sql(_LISTING.format(where=""))
+    loads = json.loads
+    for cid, name, emails, phones, org_name, title, role_, interests in cursor:
+        yield {
+            "id": cid,
+            "name": name,
+            "emails": loads(emails) if emails != "[]" else [],
+            "phones": loads(phones) if phones != "[]" else [],
+            "org": org_name,
+            "title": title or None,
+            "role": role_,
+            "interests": loads(interests) if interests != "[]" else [],
         }
-        for c in contacts
-    ]
 
 
 # ---- finding one contact -------------------------------------------------------------------

@@ -115,14 +115,14 @@ def insert_mail_touches(touches: Sequence[MailTouch], now: str) -> int:
     if not touches:
         return 0
     connection = database.connection()
-    before = connection.total_changes
-    connection.executemany(
+    # rowcount counts the rows this statement inserted; total_changes would also count what the
+    # touchpoint triggers write (the touch summary, migration m009).
+    inserted = connection.executemany(
         'INSERT OR IGNORE INTO touchpoint (contact_id, "on", kind, via, direction, note, application_id,'
         " created_at, message_key) VALUES (?, ?, ?, 'email', ?, ?, ?, ?, ?)",
         [(t.contact_id, t.on, t.kind, t.direction, t.subject, t.application_id, now, t.message_key)
          for t in touches],
-    )
-    inserted = connection.total_changes - before
+    ).rowcount
     # The contact was known on the day of the message (what `crm log` does for a back-dated touch).
     earliest: dict[int, str] = {}
     for t in touches:

@@ -360,8 +360,105 @@ M008_SYNC = Migration(
     ),
 )
 
+
+# ---- m009: the per-contact touch summary, kept by triggers
+# `crm today` used to aggregate the whole log on every run. These two tables hold, per contact,
+# what the cadence rules read of its log (crm.cadence.model.TouchSummary), as of "now": the
+# latest touch of each sort, and the day each offer was first given. Triggers on touchpoint keep
+# them in the same transaction as every write to the log (log, unlog, merge, rm, imports, and
+# any future writer: mail capture, sync), so no code path can forget them; `crm check` compares
+# them with the log. The kinds are frozen here as crm.cadence.settings had them (notes count
+# for nothing; keep-warm kinds; the last 2 keep-warm touches): a test holds settings to these, and
+# changing them means a new migration that rebuilds the tables.
+NOT_A_TOUCH_M009 = "('note')"
+KEEP_WARM_M009 = "('check-in', 'congratulate', 'introduction', 'message', 'value-offer')"
+
+
+def _summary_of_m009(who: str) -> str:
+    """Recompute the summary row of the contact `who` (an SQL expression) from the log."""
+    counted = f"t.contact_id = {who} AND t.kind NOT IN {NOT_A_TOUCH_M009}"
+    return f"""
+        DELETE FROM contact_summary WHERE contact_id = {who};
+        INSERT INTO contact_summary (contact_id, last_on, last_out_on, last_in_on, keep_warm_from,
+                                     last_congratulate_on, first_connect_on)
+        SELECT {who},
+            (SELECT t."on" FROM touchpoint t WHERE {counted} ORDER BY t."on" DESC LIMIT 1),
+            (SELECT t."on" FROM touchpoint t WHERE {counted} AND t.direction = 'out' ORDER BY t."on" DESC LIMIT 1),
+            (SELECT t."on" FROM touchpoint t WHERE {counted} AND t.direction = 'in' ORDER BY t."on" DESC LIMIT 1),
+            (SELECT t."on" FROM touchpoint t WHERE {counted} AND t.direction = 'out'
+                AND t.kind IN {KEEP_WARM_M009} ORDER BY t."on" DESC LIMIT 1 OFFSET 1),
+            (SELECT t."on" FROM touchpoint t WHERE {counted} AND t.direction = 'out'
+                AND t.kind = 'congratulate' ORDER BY t."on" DESC LIMIT 1),
+            (SELECT t."on" FROM touchpoint t WHERE t.contact_id = {who} AND t.kind = 'connect' ORDER BY t."on" LIMIT 1)
+        WHERE EXISTS (SELECT 1 FROM touchpoint t WHERE {counted});"""
+
+
+def _given_of_m009(who: str, offer: str) -> str:
+    """Recompute when the offer `offer` was first given to the contact `who`."""
+    return f"""
+        DELETE FROM offer_given WHERE contact_id = {who} AND offer_id = {offer};
+        INSERT INTO offer_given (contact_id, offer_id, first_on)
+        SELECT contact_id, offer_id, MIN("on") FROM touchpoint
+        WHERE offer_id = {offer} AND contact_id = {who} AND kind NOT IN {NOT_A_TOUCH_M009}
+        GROUP BY contact_id, offer_id;"""
+
+
+M009_TOUCH_SUMMARY = Migration(
+    9,
+    "m009_touch_summary",
+    (
+        # No foreign key to contact: rows come and go with the contact's touches (a contact's
+        # delete cascades to its touches, whose triggers then drop the row).
+        """CREATE TABLE contact_summary (
+            contact_id INTEGER PRIMARY KEY,
+            last_on TEXT NOT NULL,
+            last_out_on TEXT,
+            last_in_on TEXT,
+            keep_warm_from TEXT,
+            last_congratulate_on TEXT,
+            first_connect_on TEXT)""",
+        """CREATE TABLE offer_given (
+            contact_id INTEGER NOT NULL,
+            offer_id INTEGER NOT NULL,
+            first_on TEXT NOT NULL,
+            PRIMARY KEY (contact_id, offer_id))""",
+        # The contacts keep-warm can apply to (any role but `other`, or an own cadence): crm today
+        # reads these 20% of a big address book without walking the other 80%.
+        "CREATE INDEX contact_keep_warm ON contact (id) WHERE role != 'other' OR cadence_days IS NOT NULL",
+        f"""INSERT INTO contact_summary (contact_id, last_on, last_out_on, last_in_on, last_congratulate_on,
+                                         first_connect_on)
+            SELECT contact_id, MAX("on"), MAX(CASE WHEN direction = 'out' THEN "on" END),
+                MAX(CASE WHEN direction = 'in' THEN "on" END),
+                MAX(CASE WHEN direction = 'out' AND kind = 'congratulate' THEN "on" END),
+                MIN(CASE WHEN kind = 'connect' THEN "on" END)
+            FROM touchpoint WHERE kind NOT IN {NOT_A_TOUCH_M009} GROUP BY contact_id""",
+        f"""UPDATE contact_summary SET keep_warm_from = (
+                SELECT t."on" FROM touchpoint t WHERE t.contact_id = contact_summary.contact_id
+                AND t.direction = 'out' AND t.kind IN {KEEP_WARM_M009} ORDER BY t."on" DESC LIMIT 1 OFFSET 1)""",
+        f"""INSERT INTO offer_given (contact_id, offer_id, first_on)
+            SELECT contact_id, offer_id, MIN("on") FROM touchpoint
+            WHERE offer_id IS NOT NULL AND kind NOT IN {NOT_A_TOUCH_M009} GROUP BY contact_id, offer_id""",
+        f"""CREATE TRIGGER touchpoint_summary_insert AFTER INSERT ON touchpoint BEGIN
+            {_summary_of_m009("NEW.contact_id")}
+            {_given_of_m009("NEW.contact_id", "NEW.offer_id")}
+        END""",
+        f"""CREATE TRIGGER touchpoint_summary_delete AFTER DELETE ON touchpoint BEGIN
+            {_summary_of_m009("OLD.contact_id")}
+            {_given_of_m009("OLD.contact_id", "OLD.offer_id")}
+        END""",
+        f"""CREATE TRIGGER touchpoint_summary_update AFTER UPDATE OF contact_id, "on", kind, direction, offer_id
+            ON touchpoint BEGIN
+            {_summary_of_m009("OLD.contact_id")}
+            {_summary_of_m009("NEW.contact_id")}
+            {_given_of_m009("OLD.contact_id", "OLD.offer_id")}
+            {_given_of_m009("NEW.contact_id", "NEW.offer_id")}
+        END""",
+    ),
+)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     M001_INITIAL, M002_TOUCHPOINTS, M003_CADENCE, M004_MAIL, M005_PITCH, M006_CONVERSATION, M007_IDENTITY,
-    M008_SYNC,
+    M008_SYNC, M009_TOUCH_SUMMARY,
 )
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -229,6 +229,34 @@ class Timeline(BaseModel):
     created_at = TextField()
 
 
+class ContactSummary(BaseModel):
+    """What the cadence rules read of one contact's log, kept by triggers (migration m009).
+
+    A row exists while the contact has a touch that counts (any kind but a note). Each column is
+    the stored `on` of the latest such touch of its sort; `keep_warm_from` is the first of the
+    last 2 outbound keep-warm touches; `first_connect_on` the earliest `connect`.
+    """
+
+    contact_id = IntegerField(primary_key=True)
+    last_on = TextField()
+    last_out_on = TextField(null=True)
+    last_in_on = TextField(null=True)
+    keep_warm_from = TextField(null=True)
+    last_congratulate_on = TextField(null=True)
+    first_connect_on = TextField(null=True)
+
+
+class OfferGiven(BaseModel):
+    """The day each offer was first given to a contact (a counted touch carrying it); triggers."""
+
+    contact_id = IntegerField()
+    offer_id = IntegerField()
+    first_on = TextField()
+
+    class Meta:
+        primary_key = CompositeKey("contact_id", "offer_id")
+
+
 # ---- m005: about you ---------------------------------------------------------------------------
 
 
@@ -317,6 +345,8 @@ ALL_MODELS = [
     Offer,
     OfferInterest,
     Touchpoint,
+    ContactSummary,
+    OfferGiven,
     MeSetting,
     OwnAddress,
     MailFolder,

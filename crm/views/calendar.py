@@ -1,4 +1,4 @@
-"""The coming suggestions as an iCalendar file, written with vobject.
+"""The coming suggestions as an iCalendar file (written by crm.formats.ical).
 
 Pure: planned suggestions (from `crm.cadence.engine.upcoming`) and a timestamp in, bytes out. Each
 suggestion is an all-day VEVENT (every calendar app imports those; many ignore VTODO) on the
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Iterable
 
 from crm.cadence.engine import Suggestion
@@ -74,26 +74,18 @@ def log_command(suggestion: Suggestion) -> str:
 def calendar_bytes(planned: Iterable[tuple[date, Suggestion]], stamp: datetime) -> bytes:
     """An iCalendar file with one all-day event per (day, suggestion). `stamp` is the DTSTAMP
     (when the file was made); a naive datetime is taken as UTC."""
-    import vobject
-    from vobject.icalendar import utc  # the UTC vobject recognises (writes ...Z)
+    from crm.formats.ical import AllDayEvent, calendar_text
 
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=timezone.utc)
-    stamp = stamp.astimezone(timezone.utc).replace(microsecond=0, tzinfo=utc)
-    calendar = vobject.iCalendar()
-    calendar.add("prodid").value = PRODID
-    calendar.add("calscale").value = "GREGORIAN"
-    calendar.add("x-wr-calname").value = CALENDAR_NAME
-    for day, suggestion in planned:
-        event = calendar.add("vevent")
-        event.add("uid").value = uid_for(suggestion)
-        event.add("dtstamp").value = stamp
-        event.add("dtstart").value = day
-        event.add("dtend").value = day + timedelta(days=1)
-        event.add("summary").value = ical_text(summary_for(suggestion))
-        event.add("description").value = ical_text(description_for(suggestion))
-        event.add("categories").value = ["crm", suggestion.action]
-        event.add("transp").value = "TRANSPARENT"  # a reminder, not a busy slot
-        if suggestion.offer is not None and suggestion.offer.url:
-            event.add("url").value = ical_text(suggestion.offer.url)
-    return calendar.serialize().encode("utf-8")
+    events = (
+        AllDayEvent(
+            uid=uid_for(suggestion),
+            day=day,
+            end=day + timedelta(days=1),
+            summary=ical_text(summary_for(suggestion)),
+            description=ical_text(description_for(suggestion)),
+            categories=("crm", suggestion.action),
+            url=ical_text(suggestion.offer.url) if suggestion.offer is not None and suggestion.offer.url else "",
+        )
+        for day, suggestion in planned
+    )
+    return calendar_text(events, prodid=PRODID, name=CALENDAR_NAME, stamp=stamp).encode("utf-8")

@@ -1,0 +1,157 @@
+"""Long listings: JSON streamed one record at a time, tables through a pager on a terminal."""
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import subprocess
+import sys
+from datetime import date
+
+import pytest
+
+from crm.render import json_chunks, table, table_lines, to_json
+
+HOSTILE = ["plain", "é ü 株式会社 🙂", "quote \" back \\ slash", "new\nline\ttab", "\x1b[2J", "\x9b", "\u2028\u202e",
+           "\x00\x7f"]
+
+
+@pytest.mark.parametrize("data", [
+    [],
+    [{}],
+    [[]],
+    [1, None, True, False, -3, 2.5],
+    [{"id": n, "name": HOSTILE[n % len(HOSTILE)], "emails": HOSTILE[:n % 4], "phones": [], "org": None,
+      "nested": {"a": [{"b": HOSTILE}], "c": {}}, "day": date(2026, 3, 2)} for n in range(40)],
+])
+def test_the_streamed_json_is_byte_identical_to_the_whole(data):
+    assert "".join(json_chunks(data)) == to_json(data)
+    assert "".join(json_chunks(iter(data))) == to_json(data)
+
+
+def json_dumps_reference(data) -> str:
+    """What to_json wrote with json.dumps's own indenting encoder: the text it must keep."""
+    import re
+
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    return re.sub(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]", lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+@pytest.mark.parametrize("data", [
+    [], {}, "text", 3, None, 2.5, [{}], {"a": []},
+    {"k": HOSTILE, 1: "int key", "nested": [{"x": {"y": [1, True, None, 2.5, date(2026, 3, 2)]}}, [], {}]},
+    [{"id": n, "name": HOSTILE[n % len(HOSTILE)], "list": HOSTILE[: n % 5]} for n in range(30)],
+])
+def test_to_json_is_byte_identical_to_json_dumps(data):
+    assert to_json(data) == json_dumps_reference(data)
+
+
+def test_table_lines_is_the_table_and_is_lazy():
+    rows = [[n, HOSTILE[n % len(HOSTILE)] * (n % 3), "Acme"] for n in range(50)]
+    assert "\n".join(table_lines(["ID", "NAME", "ORG"], rows, sample=None)) == table(["ID", "NAME", "ORG"], rows)
+    assert "\n".join(table_lines(["ID", "NAME", "ORG"], rows, sample=1000)) == table(["ID", "NAME", "ORG"], rows)
+
+    def endless():
+        n = 0
+        while True:
+            n += 1
+            if n > 30:
+                raise AssertionError("read past what the first screen needs")
+            yield [n, f"Person {n}"]
+
+    lines = table_lines(["ID", "NAME"], endless(), sample=10)
+    first = [next(lines) for _ in range(12)]  # header, rule, 10 rows: without reading it all
+    assert first[0].split() == ["ID", "NAME"] and first[2].split() == ["1", "Person", "1"]
+
+
+def test_list_json_is_streamed_from_one_query(run, monkeypatch):
+    from crm.store import contacts
+
+    for n in range(5):
+        run("add", f"Person {n}", "--email", f"p{n}@example.org", "--role", "mentor")
+    run("tag", "Person 3", "zeta", "Alpha")
+    rows = contacts.iter_contact_rows()
+    assert not isinstance(rows, list) and next(rows)["name"] == "Person 0"
+    listed = json.loads(run("list", "--json").stdout)
+    assert [r["name"] for r in listed] == [f"Person {n}" for n in range(5)]
+    assert listed[3]["interests"] == ["Alpha", "zeta"] and listed[3]["emails"] == ["p3@example.org"]
+    assert json.loads(run("list", "--json", "--interest", "alpha").stdout) == [listed[3]]
+
+
+# ---- the pager, on a real pseudo-terminal ------------------------------------------------------
+
+
+def on_a_terminal(args: list[str], env: dict, timeout: float = 20) -> tuple[int, str]:
+    """Run crm with standard output on a pseudo-terminal; (exit code, what reached the terminal)."""
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "crm", *args], stdout=follower, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, env=env)
+    os.close(follower)
+    out = b""
+    while True:
+        ready, _, _ = select.select([leader], [], [], timeout)
+        if not ready:
+            proc.kill()
+            raise AssertionError("crm did not finish on the terminal")
+        try:
+            data = os.read(leader, 65536)
+        except OSError:  # the terminal closed: crm and its pager are done
+            break
+        if not data:
+            break
+        out += data
+    os.close(leader)
+    code = proc.wait(timeout)
+    assert proc.stderr is not None and b"Traceback" not in proc.stderr.read()
+    return code, out.decode("utf-8", "replace").replace("\r\n", "\n")
+
+
+@pytest.fixture
+def book(tmp_path, private_database):
+    from crm.store.db import open_database
+
+    db = open_database(private_database)
+    with db.atomic():
+        db.connection().executemany(
+            "INSERT INTO contact (display_name, name_key, created_at, updated_at) VALUES (?, ?, ?, ?)",
+            ((f"Person {n:04d}", f"person {n:04d}", "2026-01-01T00:00:00", "2026-01-01T00:00:00")
+             for n in range(3000)),
+        )
+    db.close()
+    env = dict(os.environ, CRM_DB=str(private_database))
+    env.pop("LESS", None)
+    env.pop("PAGER", None)
+    return env
+
+
+def test_a_listing_on_a_terminal_goes_through_the_pager(book, tmp_path):
+    seen = tmp_path / "paged.txt"
+    pager = f"{sys.executable} -c \"import os, sys; open({str(seen)!r}, 'w').write(os.environ.get('LESS', '') + '|' + sys.stdin.read())\""
+    code, shown = on_a_terminal(["list"], dict(book, CRM_PAGER=pager))
+    assert code == 0 and "Person 0001" not in shown  # the pager got it, not the terminal
+    less, text = seen.read_text().split("|", 1)
+    assert less == "FRX"  # as git: quit when it fits, keep colours, leave the screen alone
+    lines = text.splitlines()
+    assert lines[0].split() == ["ID", "NAME", "ORG", "ROLE", "EMAIL", "INTERESTS"] and len(lines) == 3002
+    # PAGER is the fallback; CRM_PAGER wins over it.
+    code, _ = on_a_terminal(["list"], dict(book, PAGER=pager.replace("paged.txt", "other.txt")))
+    assert code == 0 and (tmp_path / "other.txt").exists()
+
+
+def test_no_pager_and_pipes_print_straight(book, tmp_path):
+    seen = tmp_path / "paged.txt"
+    pager = f"{sys.executable} -c \"open({str(seen)!r}, 'w')\""
+    code, shown = on_a_terminal(["--no-pager", "list"], dict(book, CRM_PAGER=pager))
+    assert code == 0 and "Person 2999" in shown and not seen.exists()
+    code, shown = on_a_terminal(["list"], dict(book, CRM_PAGER=""))
+    assert code == 0 and "Person 2999" in shown
+    piped = subprocess.run([sys.executable, "-m", "crm", "list"], env=dict(book, CRM_PAGER=pager),
+                           capture_output=True, text=True, check=True)
+    assert "Person 2999" in piped.stdout and not seen.exists()
+
+
+def test_quitting_the_pager_early_is_not_an_error(book):
+    pager = f"{sys.executable} -c \"import sys; sys.stdin.readline()\""  # reads one line, then quits
+    code, _ = on_a_terminal(["list"], dict(book, CRM_PAGER=pager))
+    assert code == 0
