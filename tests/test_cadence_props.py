@@ -182,3 +182,51 @@ def test_the_future_does_not_leak_into_a_replayed_day(history, data):
         st.sampled_from(KINDS), st.sampled_from(["out", "in"]),
     ), max_size=10))
     assert run((contacts, applications, offers, touches + later, today)) == run(history)
+
+
+# ---- the shared plan (what the days of one snapshot share) against the rules, plainly ---------
+
+
+def plain_value_offer(world, contact):
+    """Rule 5's choice, plainly: an offer for the contact, else the general offer of today that
+    shares most interests, then newest, then highest id; never one given, never their own introduction."""
+    given = contact.touches.offers_given
+    fits = [o for o in world.offers if o.kind in settings.VALUE_OFFER_KINDS and not (
+        o.kind == "introduction" and o.for_contact_id is not None and o.introduce_id is not None)
+        and o.id not in given]
+    mine = [o for o in fits if o.for_contact_id == contact.id]
+    if mine:
+        best = max(mine, key=lambda o: (len(o.interests & contact.interests), o.on, o.id))
+    else:
+        general = [o for o in fits if o.for_contact_id is None and o.interests & contact.interests
+                   and o.introduce_id != contact.id]
+        if not general:
+            return None
+        best = max(general, key=lambda o: (len(o.interests & contact.interests), o.on, o.id))
+    return best, best.interests & contact.interests
+
+
+@hsettings(**SETTINGS)
+@given(histories(), st.integers(1, 20))
+def test_the_plan_shared_over_days_equals_each_day_on_its_own(history, days):
+    from crm.cadence.rules import Plan, World, keep_warm_due
+
+    contacts, applications, offers, touches, today = history
+    snapshot = cadence.from_log(today, contacts, applications, offers, touches, horizon=today + timedelta(days=days))
+    plan = Plan(snapshot)
+    first_seen = {}
+    for n in range(days):
+        on = today + timedelta(days=n)
+        # A fresh plan each day (what `crm today` builds) and the shared one agree.
+        alone = cadence.suggest(snapshot, on)
+        assert cadence.suggest(snapshot, on, plan) == alone
+        for s in alone:
+            first_seen.setdefault(s.key, (on, s))
+        due = dict((c.id, d) for c, d in plan.keep_warm_due_by(on))
+        for contact in snapshot.contacts:
+            expected = keep_warm_due(contact, on)
+            assert due.get(contact.id) == (expected if expected is not None and expected <= on else None)
+        world = World(snapshot, on, plan)
+        for contact in snapshot.contacts:
+            assert world.value_offer_for(contact) == plain_value_offer(world, contact)
+    assert cadence.upcoming(snapshot, today, days) == sorted(first_seen.values(), key=lambda p: (p[0], p[1].rank()))

@@ -9,6 +9,7 @@ in `crm.cadence.rules`.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Iterable
 
 from crm.cadence.model import (  # noqa: F401  (the engine's public values, re-exported)
     Touch,
@@ -27,28 +28,36 @@ from crm.cadence.model import (  # noqa: F401  (the engine's public values, re-e
     ONE_DAY,
     NO_TOUCHES,
 )
-from crm.cadence.rules import World, candidates
+from crm.cadence.rules import Plan, World, candidates
 
 
-def suggest(snapshot: Snapshot, today: date) -> list[Suggestion]:
-    """Every suggestion due on `today`, at most one per contact, best first (rule 8)."""
+def suggest(snapshot: Snapshot, today: date, plan: Plan | None = None) -> list[Suggestion]:
+    """Every suggestion due on `today`, at most one per contact, best first (rule 8). `plan`:
+    the snapshot's `crm.cadence.rules.Plan`, when one is at hand (several days of one snapshot share it)."""
+    return sorted(_best(snapshot, today, plan), key=Suggestion.rank)
+
+
+def _best(snapshot: Snapshot, today: date, plan: Plan | None) -> Iterable[Suggestion]:
+    """`suggest`'s suggestions, in no order."""
     if today < snapshot.as_of:
         raise ValueError(f"the snapshot is as of {snapshot.as_of}; it cannot answer for {today}")
     best: dict[int, Suggestion] = {}
-    for candidate in candidates(World(snapshot, today)):
+    for candidate in candidates(World(snapshot, today, plan)):
         current = best.get(candidate.contact.id)
         if current is None or candidate.rank() < current.rank():
             best[candidate.contact.id] = candidate
-    return sorted(best.values(), key=Suggestion.rank)
+    return best.values()
 
 
 def upcoming(snapshot: Snapshot, start: date, days: int) -> list[tuple[date, Suggestion]]:
     """Replay `start` .. `start + days - 1` assuming nothing new is logged: each suggestion once,
     on the first day it comes up (an overdue one on `start`), in day then rank order."""
     first_seen: dict[tuple, tuple[date, Suggestion]] = {}
+    plan = Plan(snapshot)
     for offset in range(max(days, 0)):
         day = start + timedelta(days=offset)
-        for suggestion in suggest(snapshot, day):
+        # One suggestion per contact a day, so each key once: the day's order does not matter.
+        for suggestion in _best(snapshot, day, plan):
             first_seen.setdefault(suggestion.key, (day, suggestion))
     return sorted(first_seen.values(), key=lambda pair: (pair[0], pair[1].rank()))
 
@@ -56,9 +65,10 @@ def upcoming(snapshot: Snapshot, start: date, days: int) -> list[tuple[date, Sug
 def next_for(snapshot: Snapshot, contact_id: int, start: date, days: int) -> tuple[date, Suggestion] | None:
     """The first suggestion for one contact from `start` on, within `days` days, assuming nothing
     new is logged (`crm show`'s "next"); None if nothing comes up."""
+    plan = Plan(snapshot)
     for offset in range(max(days, 0)):
         day = start + timedelta(days=offset)
-        for suggestion in suggest(snapshot, day):
+        for suggestion in suggest(snapshot, day, plan):
             if suggestion.contact.id == contact_id:
                 return day, suggestion
     return None

@@ -7,6 +7,7 @@ best one per contact and ranks them. The rule numbers match docs/cadence.md. Pur
 from __future__ import annotations
 
 import zlib
+from bisect import bisect_right
 from collections import defaultdict
 from datetime import date, timedelta
 from typing import Iterator
@@ -37,8 +38,10 @@ class World:
     """The snapshot as it stands on `today`: later rounds, outcomes, offers, touches and contacts
     are dropped, and the look-ups the rules share are built once."""
 
-    def __init__(self, snapshot: Snapshot, today: date):
+    def __init__(self, snapshot: Snapshot, today: date, plan: "Plan | None" = None):
         self.today = today
+        # What does not depend on the day is worked out once: `upcoming` shares one plan over its days.
+        self.plan = plan if plan is not None else Plan(snapshot)
         self.contacts: dict[int, Contact] = {c.id: c for c in snapshot.contacts if c.created_on <= today}
         # (application, its rounds held so far, oldest first, and whether its outcome is known yet)
         self.applications: list[tuple[Application, list[Round], bool]] = []
@@ -54,8 +57,8 @@ class World:
                 self.touches_by_contact[touch.contact_id].append(touch)
                 if touch.application_id is not None:
                     self.touches_by_application[touch.application_id].append(touch)
-        self._offers_by_interest: dict[str, list[Offer]] | None = None
         self._offers_for_contact: dict[int, list[Offer]] | None = None
+        self._general_today: set[int] = set()  # the ids of today's general value offers
         self.intro_touches: dict[int, list[Touch]] = defaultdict(list)
         for touch in snapshot.intro_touches:
             if touch.on <= today and touch.kind not in settings.NOT_A_TOUCH_KINDS:
@@ -108,7 +111,7 @@ class World:
         them; never one already given to them, never an introduction of themselves. Best: one
         made for them, then most shared interests, then newest, then highest id (entered last).
         """
-        if self._offers_by_interest is None:
+        if self._offers_for_contact is None:
             self._index_offers()
         given = contact.touches.offers_given
         best: tuple | None = None
@@ -118,31 +121,26 @@ class World:
                 if best is None or key > best[0]:
                     best = (key, offer)
         if best is None:
-            seen: set[int] = set()
-            for interest in contact.interests:
-                for offer in self._offers_by_interest.get(interest, ()):
-                    if offer.id in seen or offer.id in given or offer.introduce_id == contact.id:
-                        continue
-                    seen.add(offer.id)
-                    key = (0, len(offer.interests & contact.interests), offer.on, offer.id)
-                    if best is None or key > best[0]:
-                        best = (key, offer)
+            # The best general offer is the first of those ranked for the interests (many
+            # contacts share a set of interests) that is neither given nor an introduction of them.
+            best = next(((key, offer) for key, offer in self.plan.ranked_general(contact.interests)
+                         if offer.id in self._general_today and offer.id not in given
+                         and offer.introduce_id != contact.id), None)
         if best is None:
             return None
         offer = best[1]
         return offer, offer.interests & contact.interests
 
     def _index_offers(self) -> None:
-        self._offers_by_interest = defaultdict(list)
         self._offers_for_contact = defaultdict(list)
+        self._general_today = set()
         for offer in self.offers:
             if offer.kind not in settings.VALUE_OFFER_KINDS or is_introduction(offer):
                 continue  # an introduction of two people waits for consent (rule 11)
             if offer.for_contact_id is not None:
                 self._offers_for_contact[offer.for_contact_id].append(offer)
             else:
-                for interest in offer.interests:
-                    self._offers_by_interest[interest].append(offer)
+                self._general_today.add(offer.id)
 
 
 def not_needy(contact: Contact, action: str, due: date) -> date:
@@ -412,34 +410,85 @@ def first_offset(contact_id: int, interval: int) -> int:
     return zlib.crc32(b"crm-keep-warm:%d" % contact_id) % interval
 
 
+def keep_warm_due(contact: Contact, today: date) -> date | None:
+    """The day the contact's keep-warm check-in comes due as seen on `today` (rules 5, 6, 10
+    and 13), or None when it is not on keep-warm. It depends on `today` only through whether a
+    snooze is over (`entered_keep_warm`), which `Plan` relies on."""
+    return _keep_warm_due(contact, contact.snoozed_until is not None and contact.snoozed_until <= today)
+
+
+def _keep_warm_due(contact: Contact, snooze_over: bool) -> date | None:
+    interval = keep_warm_interval(contact)
+    if interval is None:
+        return None
+    touches = contact.touches
+    due = None
+    if touches.last_touch_on is not None:
+        due = touches.last_touch_on + timedelta(
+            days=interval * settings.UNANSWERED_INTERVAL_FACTOR if touches.keep_warm_unanswered else interval)
+    # Rule 10: entering keep-warm (added, a role set later, resumed, a snooze ended) with a
+    # due date before that day spreads it over the first interval from that day: no wall.
+    entered = _entered(contact, snooze_over)
+    if due is None or due < entered:
+        due = entered + timedelta(days=first_offset(contact.id, interval))
+    return not_needy(contact, "check-in", due)
+
+
+class Plan:
+    """What a snapshot's days share, worked out once: each keep-warm contact's due day (before
+    its snooze ends and after, the only way the day changes it), earliest first, so a day reads
+    only the contacts due by then; and the general value offers ranked per set of interests
+    (the ranking keys do not depend on the day; each day keeps those it has)."""
+
+    def __init__(self, snapshot: Snapshot):
+        plan = []
+        for contact in snapshot.contacts:
+            if keep_warm_interval(contact) is None:
+                continue
+            before = _keep_warm_due(contact, False)
+            after = _keep_warm_due(contact, True) if contact.snoozed_until is not None else before
+            plan.append((min(before, after), before, after, contact))
+        plan.sort(key=lambda entry: (entry[0], entry[3].id))
+        self._keep_warm = plan
+        self._earliest = [entry[0] for entry in plan]
+        self._general_by_interest: dict[str, list[Offer]] = defaultdict(list)
+        for offer in snapshot.offers:
+            if offer.kind in settings.VALUE_OFFER_KINDS and not is_introduction(offer) and offer.for_contact_id is None:
+                for interest in offer.interests:
+                    self._general_by_interest[interest].append(offer)
+        self._ranked: dict[frozenset[str], list[tuple[tuple, Offer]]] = {}
+
+    def keep_warm_due_by(self, today: date) -> Iterator[tuple[Contact, date]]:
+        """(contact, due) for every keep-warm contact due on or before `today`."""
+        for _earliest, before, after, contact in self._keep_warm[:bisect_right(self._earliest, today)]:
+            snoozed = contact.snoozed_until
+            due = after if snoozed is not None and snoozed <= today else before
+            if due <= today:
+                yield contact, due
+
+    def ranked_general(self, interests: frozenset[str]) -> list[tuple[tuple, Offer]]:
+        """The snapshot's general value offers sharing one of `interests`, best first (rule 5's
+        order; the keys are unique, they end in the id)."""
+        ranked = self._ranked.get(interests)
+        if ranked is None:
+            found = {offer.id: offer for interest in interests for offer in self._general_by_interest.get(interest, ())}
+            ranked = sorted((((0, len(offer.interests & interests), offer.on, offer.id), offer)
+                             for offer in found.values()), key=lambda pair: pair[0], reverse=True)
+            self._ranked[interests] = ranked
+        return ranked
+
+
 def keep_warm(world: World) -> Iterator[Suggestion]:
     today = world.today
-    factor = settings.UNANSWERED_INTERVAL_FACTOR
-    for contact in world.contacts.values():
-        interval = keep_warm_interval(contact)
-        if interval is None:
+    for contact, due in world.plan.keep_warm_due_by(today):
+        if contact.created_on > today or world.active(contact.id) is None:
             continue
         touches = contact.touches
-        doubled = False
-        due = None
-        if touches.last_touch_on is not None:
-            if touches.keep_warm_unanswered:
-                interval *= factor
-                doubled = True
-            due = touches.last_touch_on + timedelta(days=interval)
-        # Rule 10: entering keep-warm (added, a role set later, resumed, a snooze ended) with a
-        # due date before that day spreads it over the first interval from that day: no wall.
-        entered = entered_keep_warm(contact, today)
-        if due is None or due < entered:
-            due = entered + timedelta(days=first_offset(contact.id, keep_warm_interval(contact)))
-        due = not_needy(contact, "check-in", due)
-        if due > today or world.active(contact.id) is None:
-            continue
         if touches.last_touch_on is None:
             since = f"Added on {day(contact.created_on, today)} and not in touch yet"
         else:
             since = f"Last in touch on {day(touches.last_touch_on, today)}"
-            if doubled:
+            if touches.keep_warm_unanswered:
                 since += f"; your last {settings.UNANSWERED_KEEP_WARM} notes went unanswered, so this waited longer"
         employer = world.employer_of(contact)
         if employer is not None:
@@ -457,10 +506,14 @@ def keep_warm(world: World) -> Iterator[Suggestion]:
 def entered_keep_warm(contact: Contact, today: date) -> date:
     """The day the contact last entered keep-warm as of `today`: added, `keep_warm_since` (a
     role set later, resumed), or the end of a snooze that is over."""
+    return _entered(contact, contact.snoozed_until is not None and contact.snoozed_until <= today)
+
+
+def _entered(contact: Contact, snooze_over: bool) -> date:
     entered = contact.created_on
     if contact.keep_warm_since is not None:
         entered = max(entered, contact.keep_warm_since)
-    if contact.snoozed_until is not None and contact.snoozed_until <= today:
+    if snooze_over:
         entered = max(entered, contact.snoozed_until)
     return entered
 
