@@ -96,11 +96,53 @@ def json_chunks(items: Iterable[Any]) -> Iterator[str]:
     """`to_json(list(items))`, a piece at a time: a listing of 100k records is written as it is
     read, never held whole. The text is byte-identical to `to_json` (a test holds them equal)."""
     first = True
+    pending: list[str] = []
+    keys: tuple = ()
+    template = ""
     for item in items:
-        text = _JSON_UNSAFE.sub(_json_escape, _encode(item, "\n  "))
-        yield ("[\n  " if first else ",\n  ") + text
+        if item.__class__ is dict and item:
+            if tuple(item) != keys:  # a listing's records share their keys: one template for all
+                keys = tuple(item)
+                template = _record_template(keys) if all(key.__class__ is str for key in keys) else ""
+            text = template % tuple(map(_record_value, item.values())) if template else _encode(item, "\n  ")
+        else:
+            text = _encode(item, "\n  ")
+        pending.append(("[\n  " if first else ",\n  ") + text)
         first = False
+        if len(pending) >= 256:  # escaped a block at a time: one regex pass, not one per record
+            yield _JSON_UNSAFE.sub(_json_escape, "".join(pending))
+            pending = []
+    if pending:
+        yield _JSON_UNSAFE.sub(_json_escape, "".join(pending))
     yield "[]" if first else "\n]"
+
+
+# A record of a listing, one level in: its members' indent, and its lists' items' indent.
+_MEMBER = "\n    "
+_ITEM = "\n      "
+
+
+def _record_template(keys: tuple[str, ...]) -> str:
+    """`_encode` of a record with these keys at the top of a listing, a %s for each value: the
+    keys' text and the indents are made once per listing, not once per record (half the time
+    of a 100k-contact `crm list --json`)."""
+    return "{" + _MEMBER + ("," + _MEMBER).join(
+        _encode_string(key).replace("%", "%%") + ": %s" for key in keys) + "\n  }"
+
+
+def _record_value(value: Any) -> str:
+    """`_encode(value, _MEMBER)`: the common members of a record (strings, ids, nulls, lists of
+    strings) without `_encode`'s chain of isinstance tests."""
+    kind = value.__class__
+    if kind is str:
+        return _encode_string(value)
+    if value is None:
+        return "null"
+    if kind is int:
+        return int.__repr__(value)
+    if kind is list and value and all(item.__class__ is str for item in value):
+        return "[" + _ITEM + ("," + _ITEM).join(map(_encode_string, value)) + _MEMBER + "]"
+    return _encode(value, _MEMBER)
 
 
 def _json_escape(match: re.Match[str]) -> str:

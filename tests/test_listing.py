@@ -30,6 +30,34 @@ def test_the_streamed_json_is_byte_identical_to_the_whole(data):
     assert "".join(json_chunks(iter(data))) == to_json(data)
 
 
+def test_records_of_changing_shapes_stream_as_the_whole():
+    # One template per run of records with the same keys: a change of keys, keys that need
+    # escaping (a % too), non-string keys, members a template does not take, past a block of 256.
+    odd = [{"%s \"k\"": 1, "b": [1, "x", None]}, {1: "a", 2: [True]}, {"a": ("t", "u"), "b": [[], {}]},
+           {"a": True, "b": False, "c": 2.5}, {"a": [], "b": ["%d", "%%"]}, ["a"], "s", None]
+    data = [{"id": n, "name": HOSTILE[n % len(HOSTILE)], "tags": HOSTILE[: n % 5]} for n in range(300)]
+    data[150:150] = odd
+    data += odd
+    assert "".join(json_chunks(data)) == to_json(data) == json_dumps_reference(data)
+
+
+def test_sqlite_string_arrays_are_read_as_json_loads_reads_them():
+    import sqlite3
+
+    from crm.store.contacts import _strings
+
+    conn = sqlite3.connect(":memory:")
+    values = HOSTILE + ["", '","', "\\", "a\",\"b", "🙂" * 3]
+    for size in range(len(values) + 1):
+        for start in range(len(values)):
+            chosen = (values[start:] + values[:start])[:size]
+            conn.execute("CREATE TEMP TABLE t (v TEXT NOT NULL)")
+            conn.executemany("INSERT INTO t VALUES (?)", [(v,) for v in chosen])
+            (array,) = conn.execute("SELECT json_group_array(v) FROM (SELECT v FROM t ORDER BY rowid)").fetchone()
+            conn.execute("DROP TABLE t")
+            assert _strings(array) == json.loads(array) == chosen
+
+
 def json_dumps_reference(data) -> str:
     """What to_json wrote with json.dumps's own indenting encoder: the text it must keep."""
     import re

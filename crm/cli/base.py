@@ -157,12 +157,44 @@ class _Commands(dict):
         return dict.items(self._whole())
 
 
+def terminal_columns() -> int:
+    """`shutil.get_terminal_size().columns`, the same answer (COLUMNS, else the terminal of
+    standard output, else 80) without importing shutil: shutil loads zlib, bz2 and lzma, a few
+    milliseconds of the ~10 that `crm --help` may cost beyond importing click and peewee."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns or 80
+        except (AttributeError, ValueError, OSError):
+            columns = 80
+    return columns
+
+
+class HelpFormatter(click.HelpFormatter):
+    """click's formatter, its width worked out as click does but by `terminal_columns`."""
+
+    def __init__(self, indent_increment: int = 2, width: int | None = None, max_width: int | None = None):
+        if width is None:
+            width = click.formatting.FORCED_WIDTH
+            if width is None:
+                width = max(min(terminal_columns(), 80 if max_width is None else max_width) - 2, 50)
+        super().__init__(indent_increment, width, max_width)
+
+
+class Context(click.Context):
+    formatter_class = HelpFormatter
+
+
 class CrmGroup(click.Group):
     """Runs commands inside the error boundary: our errors become one line and an exit code.
 
     With `lazy_commands`, a command's module is imported only when that command is asked for,
     and the help lists them from the table without importing any."""
 
+    context_class = Context
     _package: str = ""
     _table: dict[str, tuple[str, str]] = {}
     _loading = False
