@@ -505,3 +505,21 @@ def test_undecodable_bytes_in_an_unmapped_property_never_sink_the_card():
     assert result.card.extra == ["PHOTO;VALUE=uri:http://x.example/\ufffd\ufffd.jpg"]
     result.card.extra[0].encode("utf-8")  # storable: no lone surrogates left
     assert any("\ufffd" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize("raw", [
+    b"BEGIN:VCARD\r\nFN:A\r\r\nN:;;\rEND:VCARD\r\n",
+    b"\xef\xbb\xbfBEGIN:VCARD\r\nFN:\xc3\xa9\r\xff\r\n\xe2\x82\r\n\xf0\x9f\r\x99\x82\rEND:VCARD\n\r",
+    "BEGIN:VCARD\r\nFN:\u00e9\U0001f642\r\nEND:VCARD\r".encode("utf-16"),
+    b"\r\r\r\n\n\r",
+])
+def test_line_ends_normalised_in_the_bytes_give_the_text_decoding_first_gave(raw):
+    from crm.formats.vcard.text import decode_file
+
+    body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = raw.decode("utf-16", "replace").lstrip("\ufeff")
+    else:
+        text = body.decode("utf-8", "surrogateescape")
+    expected = text.replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\r", "\n")
+    assert decode_file(raw).text == expected

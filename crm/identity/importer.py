@@ -481,6 +481,7 @@ def import_paths(paths: Iterable[Path], now: str, *, dry_run: bool = False, stri
             data = read_file(path)
             progress = on_file(path, data) if on_file else None
             records = (normalised(result) for result in read_records(path, data, fmt))
+            del data  # read_records has decoded it: the bytes need not stay beside the text
             import_cards(records, str(path), report, state["writer"], state["index"], progress)
         except FormatError as exc:
             report.error(str(path), exc.message)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import binascii
 import codecs
 import re
+from typing import AnyStr
 
 FALLBACK_CHARSET = "cp1252"
 
@@ -40,6 +41,14 @@ class DecodedFile:
         self.notes = notes  # file-level repairs, reported on the first card
 
 
+def _one_line_end(text: AnyStr) -> AnyStr:
+    """CR LF, CR CR LF and a lone CR as LF."""
+    cr, crlf, crcrlf, lf = ("\r", "\r\n", "\r\r\n", "\n") if isinstance(text, str) else (b"\r", b"\r\n", b"\r\r\n", b"\n")
+    if cr not in text:
+        return text
+    return text.replace(crcrlf, lf).replace(crlf, lf).replace(cr, lf)
+
+
 def decode_file(data: bytes) -> DecodedFile:
     notes: list[str] = []
     encoding = None
@@ -57,15 +66,18 @@ def decode_file(data: bytes) -> DecodedFile:
         notes.append("UTF-16 without a byte-order mark, decoded as UTF-16BE")
     dirty = False
     if encoding:
-        text = data.decode(encoding, "replace").lstrip("\ufeff")
+        text = _one_line_end(data.decode(encoding, "replace").lstrip("\ufeff"))
     else:
+        # Line ends normalised in the bytes, before decoding: a CR or LF byte is never part of a
+        # UTF-8 sequence (nor of an invalid one), so the text is the same, but the copies are of
+        # one byte a character, where a str with one emoji in it takes four (an address book of
+        # 60 MB was three copies of 240 MB at once).
+        data = _one_line_end(data)
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             text = data.decode("utf-8", "surrogateescape")
             dirty = True
-    if "\r" in text:
-        text = text.replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\r", "\n")
     fallback = FALLBACK_CHARSET
     if dirty:
         # A charset the file declares for some values is the strong hint for the undeclared
