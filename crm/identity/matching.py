@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import combinations, permutations
 from typing import Iterable
 
@@ -40,6 +41,7 @@ _WORD = re.compile(r"[a-z0-9]+")
 _DIGITS = re.compile(r"\d+")
 
 
+@lru_cache(maxsize=1 << 16)  # an address book repeats its names' words: dupes asks a million times
 def phonetic(token: str) -> str:
     """American Soundex (first letter + three digits) of an already-folded token."""
     token = "".join(ch for ch in token if "a" <= ch <= "z")
@@ -172,8 +174,10 @@ def load_people() -> list[Person]:
     conn = database.connection()
     emails: dict[int, set[str]] = defaultdict(set)
     phones: dict[int, set[str]] = defaultdict(set)
+    # `+medium`: read the table straight through. Through the (medium, norm) index SQLite reads
+    # each row by a jump into the table, 3x slower for the whole book (order matters not: sets).
     for cid, medium, norm in conn.execute(
-        "SELECT contact_id, medium, norm FROM contact_method WHERE medium IN ('email', 'phone')"
+        "SELECT contact_id, medium, norm FROM contact_method WHERE +medium IN ('email', 'phone')"
     ):
         if medium == "email":
             emails[cid].add(norm)
