@@ -19,6 +19,7 @@ import os
 import random
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,12 @@ if sys.dont_write_bytecode and sys.pycache_prefix is None:
     # in pytest's own cache folder instead, beside the sources in nobody's way.
     sys.pycache_prefix = str(Path(__file__).resolve().parents[1] / ".pytest_cache" / "pycache")
     sys.dont_write_bytecode = False
+
+# Belt and braces for "no test touches the user's real data": even a command that somehow ran
+# without CRM_DB (or a child process that lost it) lands in a throwaway data and config folder.
+_SANDBOX = Path(tempfile.mkdtemp(prefix="crm-tests-home-"))
+os.environ["XDG_DATA_HOME"] = str(_SANDBOX / "data")
+os.environ["XDG_CONFIG_HOME"] = str(_SANDBOX / "config")
 
 _RAM = Path("/dev/shm")
 if _RAM.is_dir() and os.access(_RAM, os.W_OK | os.X_OK):
