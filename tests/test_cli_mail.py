@@ -275,3 +275,17 @@ def test_merging_two_contacts_who_got_the_same_message_keeps_one_touch(run, tmp_
     merged = run("merge", "1", "3", "--yes")
     assert merged.exit_code == 0, merged.output
     assert [t["note"] for t in history(run, "1")] == ["Hello both of you"]
+
+
+def test_a_missing_password_is_one_line_naming_where_to_put_it(run, monkeypatch):
+    """No password in the environment and no terminal to ask on: one line, exit 2, for IMAP and for DAV."""
+    monkeypatch.delenv("CRM_IMAP_PASSWORD", raising=False)
+    monkeypatch.delenv("CRM_REMOTE_PASSWORD", raising=False)
+    run("me", ME)
+    imap = run("mail", "import", "imap://me@127.0.0.1:9/INBOX")
+    assert (imap.exit_code, imap.stderr) == (
+        2, "Error: set CRM_IMAP_PASSWORD (or run in a terminal to be asked for the password)\n")
+    assert run("remote", "add", "phone", "http://127.0.0.1:9/", "--kind", "carddav", "--user", "sam").exit_code == 0
+    dav = run("sync", "phone")
+    assert (dav.exit_code, dav.stderr) == (
+        2, "Error: no password for remote 'phone': set CRM_REMOTE_PASSWORD_PHONE or CRM_REMOTE_PASSWORD\n")

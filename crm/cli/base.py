@@ -423,6 +423,17 @@ def paged(app: App) -> Iterator[Callable[[str], None]]:
         pager.wait()
 
 
+def secret(variables: tuple[str, ...], prompt: str, missing: str) -> str:
+    """A password: the first of `variables` set in the environment, else asked on the terminal
+    (no echo), else InvalidInput(`missing`). Never stored, never printed."""
+    for variable in variables:
+        if os.environ.get(variable):
+            return os.environ[variable]
+    if not sys.stdin.isatty():
+        raise InvalidInput(missing)
+    return click.prompt(prompt, hide_input=True, err=True)
+
+
 def positive(name: str, value: int | None) -> int | None:
     if value is not None and value <= 0:
         raise InvalidInput(f"{name} must be a positive number, not {value}")

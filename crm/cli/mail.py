@@ -12,8 +12,7 @@ from datetime import datetime
 
 import click
 
-from crm.cli.base import cli, echo_json, json_option, pass_db
-from crm.errors import InvalidInput
+from crm.cli.base import cli, echo_json, json_option, pass_db, secret
 from crm.render import clean, table
 
 TOUCH_KINDS = (
@@ -83,12 +82,8 @@ class _Bar:
 
 
 def _password() -> str:
-    password = os.environ.get("CRM_IMAP_PASSWORD")
-    if password:
-        return password
-    if not sys.stdin.isatty():
-        raise InvalidInput("set CRM_IMAP_PASSWORD (or run in a terminal to be asked for the password)")
-    return click.prompt("IMAP password", hide_input=True, err=True)
+    return secret(("CRM_IMAP_PASSWORD",), "IMAP password",
+                  "set CRM_IMAP_PASSWORD (or run in a terminal to be asked for the password)")
 
 
 @mail.command(name="import")

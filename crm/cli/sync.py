@@ -10,7 +10,7 @@ import re
 
 import click
 
-from crm.cli.base import cli, echo_json, json_option, on_option, parse_on, pass_db
+from crm.cli.base import cli, echo_json, json_option, on_option, parse_on, pass_db, secret
 from crm.errors import InvalidInput
 from crm.render import clean
 
@@ -24,12 +24,8 @@ def password_for(name: str, user: str) -> str:
     if not user:
         return ""
     own = "CRM_REMOTE_PASSWORD_" + re.sub(r"[^A-Z0-9]", "_", name.upper())
-    for variable in (own, "CRM_REMOTE_PASSWORD"):
-        if os.environ.get(variable):
-            return os.environ[variable]
-    if not click.get_text_stream("stdin").isatty():
-        raise InvalidInput(f"no password for remote {name!r}: set {own} or CRM_REMOTE_PASSWORD")
-    return click.prompt(f"Password for {user} on {name}", hide_input=True, err=True)
+    return secret((own, "CRM_REMOTE_PASSWORD"), f"Password for {user} on {name}",
+                  f"no password for remote {name!r}: set {own} or CRM_REMOTE_PASSWORD")
 
 
 @cli.group()

@@ -1,1 +1,1 @@
-"""Network clients: they speak the protocol (IMAP, later DAV); what to do with the data is decided above."""
+"""Network clients: they speak the protocol (IMAP, WebDAV); what to do with the data is decided above."""

@@ -27,13 +27,13 @@ from typing import Iterable, Iterator
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from crm.errors import CrmError, InvalidInput
+from crm.net.local import is_loopback
 
 DAV = "DAV:"
 CARDDAV = "urn:ietf:params:xml:ns:carddav"
 CALDAV = "urn:ietf:params:xml:ns:caldav"
 CALSERVER = "http://calendarserver.org/ns/"
 KINDS = ("carddav", "caldav")
-LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 DEFAULT_TIMEOUT = 30.0
 MULTIGET_BATCH = 200
 MAX_REDIRECTS = 5
@@ -118,7 +118,7 @@ def check_url(url: str) -> str:
         raise InvalidInput(f"{safe_url(url)!r} is not an http(s) URL")
     if parts.password is not None or parts.username is not None:
         raise InvalidInput("put the user name in --user and the password in the environment, not in the URL")
-    if parts.scheme == "http" and parts.hostname not in LOOPBACK:
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise InvalidInput(f"plain http:// is refused except to localhost; use https:// for {parts.hostname}")
     return url.strip()
 

@@ -17,8 +17,8 @@ from typing import Iterator
 from urllib.parse import unquote, urlsplit
 
 from crm.errors import CrmError, InvalidInput
+from crm.net.local import is_loopback
 
-LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 TIMEOUT_SECONDS = 30
 BATCH = 500
 
@@ -61,7 +61,7 @@ def parse_imap_url(text: str) -> ImapUrl:
         port = parts.port or (993 if scheme == "imaps" else 143)
     except ValueError:
         raise InvalidInput("the port in the IMAP URL is not a number") from None
-    if scheme == "imap" and host.lower() not in LOCAL_HOSTS:
+    if scheme == "imap" and not is_loopback(host):
         raise InvalidInput(f"plain imap:// to {host} would send your password unencrypted; use imaps://")
     folder = unquote(parts.path.lstrip("/")) or "INBOX"
     return ImapUrl(scheme == "imaps", unquote(parts.username), host, port, folder)

@@ -193,15 +193,24 @@ class CardBuilder:
 # --- property handlers: (builder, group, NAME, params, rebuild, raw value, line, lineno) -----
 
 
-def _fn(b: CardBuilder, group, name, params, rebuild, raw, line, lineno) -> None:
-    decoded = b.decode(params, raw, lineno)
-    value = vt.unescape(decoded[0]).strip()
-    if not value:
-        return
-    if b.fn:
-        b.keep(group, name, params, rebuild, raw, line, lineno, decoded)
-    else:
-        b.fn = value
+def _first_text(attribute: str):
+    """A handler for a single text property (FN, TITLE): the first non-empty value is the card's,
+    any later one is kept as an extra property so that export loses nothing."""
+
+    def handle(b: CardBuilder, group, name, params, rebuild, raw, line, lineno) -> None:
+        decoded = b.decode(params, raw, lineno)
+        value = vt.unescape(decoded[0]).strip()
+        if not value:
+            return
+        if getattr(b, attribute):
+            b.keep(group, name, params, rebuild, raw, line, lineno, decoded)
+        else:
+            setattr(b, attribute, value)
+
+    return handle
+
+
+_fn = _first_text("fn")
 
 
 def _n(b: CardBuilder, group, name, params, rebuild, raw, line, lineno) -> None:
@@ -233,15 +242,7 @@ def _org(b: CardBuilder, group, name, params, rebuild, raw, line, lineno) -> Non
         b.keep(group, name, params, rebuild, raw, line, lineno, decoded)
 
 
-def _title(b: CardBuilder, group, name, params, rebuild, raw, line, lineno) -> None:
-    decoded = b.decode(params, raw, lineno)
-    value = vt.unescape(decoded[0]).strip()
-    if not value:
-        return
-    if b.title:
-        b.keep(group, name, params, rebuild, raw, line, lineno, decoded)
-    else:
-        b.title = value
+_title = _first_text("title")
 
 
 def _note(b: CardBuilder, group, name, params, rebuild, raw, line, lineno) -> None:
