@@ -107,6 +107,21 @@ def test_list_json_is_streamed_from_one_query(run, monkeypatch):
     assert json.loads(run("list", "--json", "--interest", "alpha").stdout) == [listed[3]]
 
 
+def test_the_listing_reads_emails_and_phones_from_the_index_alone(run):
+    """m010's covering index: each contact's emails and phones, in order, with no sort and no
+    visit to the contact_method table (a quarter of the listing query at 100k contacts)."""
+    from crm.store.contacts import _LISTING
+    from crm.store.models import database
+
+    run("add", "Person", "--email", "b@example.org", "--email", "a@example.org", "--phone", "+44 20 7946 0000")
+    plan = [row[3] for row in database.execute_sql("EXPLAIN QUERY PLAN " + _LISTING.format(where=""))]
+    methods = [step for step in plan if " m " in f" {step} "]
+    assert methods == ["SEARCH m USING COVERING INDEX contact_method_listing (contact_id=? AND medium=?)"] * 2
+    assert sum("TEMP B-TREE" in step for step in plan) == 1  # the interests' sort by name alone
+    listed = json.loads(run("list", "--json").stdout)
+    assert listed[0]["emails"] == ["b@example.org", "a@example.org"] and len(listed[0]["phones"]) == 1
+
+
 # ---- the pager, on a real pseudo-terminal ------------------------------------------------------
 
 
