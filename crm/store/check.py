@@ -82,6 +82,7 @@ CHECKS = {
     "text-not-utf8": "text that is not valid UTF-8",
     "leftover-temp-file": "temporary files left by an interrupted crm run",
     "touch-summary": "contacts whose touch summary (what crm today reads) disagrees with their log",
+    "review-summary": "days and contacts whose review summary (what crm review reads) disagrees with the log",
 }
 
 COUNTED = ("contact", "organisation", "touchpoint", "application", "interview_round", "offer")
@@ -228,6 +229,7 @@ def _values(conn: sqlite3.Connection) -> Iterator[Problem]:
 
 # ---- crm check --repair ---------------------------------------------------------------------------
 
+_DERIVED = ("touch-summary", "review-summary")  # the tables crm.store.summary states from the log
 REPAIRABLE = ("contact-name-key", "method-norm", "text-not-utf8", "value-wrong-type", "contact-bad-cadence",
               "bad-created-at", "leftover-temp-file")
 
@@ -291,8 +293,8 @@ def repair(conn: sqlite3.Connection, report: CheckReport) -> list[Problem]:
                 elif problem.check == "bad-created-at":
                     if not _restamp(conn, problem):
                         continue
-                elif problem.check == "touch-summary":  # rebuilt whole from the log, once
-                    if not any(p.check == "touch-summary" for p in fixed):
+                elif problem.check in _DERIVED:  # every derived table rebuilt whole from the log, once
+                    if not any(p.check in _DERIVED for p in fixed):
                         from crm.store.summary import rebuild
 
                         rebuild(conn)
@@ -439,9 +441,20 @@ def _offers(conn: sqlite3.Connection) -> Iterator[Problem]:
 
 
 def _summaries(conn: sqlite3.Connection) -> Iterator[Problem]:
-    from crm.store.summary import stale_contacts
+    from crm.store.summary import stale_contacts, stale_replies, stale_reply_days, stale_touch_days
 
-    for cid in stale_contacts(conn):
-        yield Problem("touch-summary", "contact_summary", cid,
-                      f"contact #{cid}: the stored summary of their touches disagrees with their log"
-                      " (crm today would misjudge them)")
+    # (what finds them, code, table, message): a contact is named by id, a day by its date.
+    for stale, code, table, message in (
+        (stale_contacts, "touch-summary", "contact_summary",
+         "contact #{}: the stored summary of their touches disagrees with their log (crm today would misjudge them)"),
+        (stale_touch_days, "review-summary", "touch_day",
+         "touches of {}: the stored counts of that day disagree with the log (crm review would miscount its week)"),
+        (stale_replies, "review-summary", "expected_reply",
+         "contact #{}: the stored replies to their touches disagree with their log"
+         " (crm review would misjudge their answers)"),
+        (stale_reply_days, "review-summary", "reply_day",
+         "touches of {}: the stored count of their replies disagrees with the log (crm review would miscount its week)"),
+    ):
+        for key in stale(conn):
+            day = isinstance(key, str)
+            yield Problem(code, table, None if day else key, message.format(_show(key) if day else key))

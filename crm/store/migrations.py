@@ -473,8 +473,192 @@ M010_LISTING_INDEX = Migration(
 )
 
 
+# ---- m011: what `crm review` reads, kept by triggers
+# The review used to read every touch of its window on every run (a year of a 1M-touch log:
+# ~2 s). Three tables hold what it counts, kept by triggers in the same transaction as every
+# write to the log, as m009's are:
+# - touch_day: per day, its counted touches (any kind but a note), outbound and inbound;
+# - expected_reply: per outbound touch that expects an answer (an "ask": not a note, not one of
+#   the kinds that expect none), the day of the first touch of the contact's reply log after it
+#   when that one is inbound (the reply, if any: a reply comes before the next ask), and the day
+#   of the next ask. The reply log is the contact's counted touches less the outbound ones that
+#   expect no answer, in log order ("on", then id), as crm.views.review defines it. These are
+#   facts of the log, not of a date: the review judges answered / waiting / unanswered as of its
+#   day from them (a reply or a next ask dated after that day does not exist yet);
+# - reply_day: per day, its asks and how many of them had their reply within REPLY_WINDOW_M011
+#   days: kept from expected_reply by triggers of its own. An ask more than that many days
+#   before the review's day is answered exactly when it had such a reply, and cannot be waiting,
+#   so the review reads only the last days' asks one by one.
+# Inserting, deleting or moving a touch changes only its own row of expected_reply and the row
+# of the ask just before it (at its old and its new place): what first follows an ask is all
+# its row holds. The kinds and the window are frozen here as crm.cadence.settings and
+# crm.views.review have them (a test holds them equal).
+NO_ANSWER_M011 = "('congratulate', 'connect', 'thank-you', 'withdrawal')"
+REPLY_WINDOW_M011 = 30
+
+
+def _ask_m011(t: str) -> str:
+    """The touch `t` (a table alias, or NEW / OLD) is an outbound touch that expects an answer."""
+    return f"{t}.direction = 'out' AND {t}.kind NOT IN {NOT_A_TOUCH_M009} AND {t}.kind NOT IN {NO_ANSWER_M011}"
+
+
+def _in_replies_m011(t: str) -> str:
+    """The touch `t` is in its contact's reply log: counted, and inbound or an ask."""
+    return f"{t}.kind NOT IN {NOT_A_TOUCH_M009} AND ({t}.direction = 'in' OR {t}.kind NOT IN {NO_ANSWER_M011})"
+
+
+def _first_after_m011(what: str, where: str, ask: str) -> str:
+    """`what` of the first touch `t` of the contact's log after the ask `ask` (its place in the
+    log: "on", then id) for which `where` holds. `ask` is a row (NEW, OLD) or, as `id = EXPR`,
+    the id of a touch."""
+    source, a = ("touchpoint t", ask) if not ask.startswith("id = ") else ("touchpoint a, touchpoint t", "a")
+    known = "" if a == ask else f"a.{ask} AND "
+    return f"""(SELECT {what} FROM {source}
+        WHERE {known}t.contact_id = {a}.contact_id AND t."on" >= {a}."on" AND (t."on" > {a}."on" OR t.id > {a}.id)
+        AND {where} ORDER BY t."on", t.id LIMIT 1)"""
+
+
+def _reply_m011(ask: str) -> str:
+    """The day of the reply to `ask`: of the next touch in its reply log, if inbound."""
+    return _first_after_m011("""CASE WHEN t.direction = 'in' THEN substr(t."on", 1, 10) END""",
+                             _in_replies_m011("t"), ask)
+
+
+def _next_ask_m011(ask: str) -> str:
+    """The day of the ask after `ask`."""
+    return _first_after_m011('substr(t."on", 1, 10)', _ask_m011("t"), ask)
+
+
+def _expected_reply_m011(row: str) -> str:
+    """Insert the expected_reply row of the touch `row` (NEW), if it is an ask."""
+    return f"""
+        INSERT INTO expected_reply (touch_id, contact_id, out_on, reply_on, next_out_on)
+        SELECT {row}.id, {row}.contact_id, substr({row}."on", 1, 10), {_reply_m011(row)}, {_next_ask_m011(row)}
+        WHERE {_ask_m011(row)};"""
+
+
+def _replies_around_m011(row: str) -> str:
+    """Bring up to date the row of the last ask before the touch `row`'s place (NEW or OLD) in its
+    contact's log, when `row` is (or was) in the reply log. Written only if it changed: a row
+    written is pages to journal, and most touches (a second inbound one) change nothing."""
+    before = f"""(SELECT t.id FROM touchpoint t WHERE t.contact_id = {row}.contact_id AND t."on" <= {row}."on"
+        AND (t."on" < {row}."on" OR t.id < {row}.id) AND t.id != {row}.id AND {_ask_m011("t")}
+        ORDER BY t."on" DESC, t.id DESC LIMIT 1)"""
+    reply, next_ask = _reply_m011("id = expected_reply.touch_id"), _next_ask_m011("id = expected_reply.touch_id")
+    return f"""
+        UPDATE expected_reply SET reply_on = {reply}, next_out_on = {next_ask}
+        WHERE touch_id = {before} AND {_in_replies_m011(row)}
+            AND (reply_on IS NOT {reply} OR next_out_on IS NOT {next_ask});"""
+
+
+def _count_m011(table: str, day: str, step: str, counts: dict[str, str], when: str = "") -> str:
+    """Add one row's `counts` (column: SQL value) to the row of `day` in `table` (`step` '+'),
+    or take them off ('-'), if `when` holds; a day whose first count falls to 0 goes."""
+    first = next(iter(counts))
+    also = f" AND {when}" if when else ""
+    return f"""
+        INSERT INTO {table} (day, {", ".join(counts)}) SELECT {day}, {", ".join("0" for _ in counts)}
+        WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE day = {day}){also};
+        UPDATE {table} SET {", ".join(f"{column} = {column} {step} {value}" for column, value in counts.items())}
+        WHERE day = {day}{also};
+        DELETE FROM {table} WHERE day = {day} AND {first} = 0;"""
+
+
+def _touch_day_m011(row: str, step: str) -> str:
+    counts = {"touches": "1", "outbound": f"({row}.direction = 'out')", "inbound": f"({row}.direction = 'in')"}
+    return _count_m011("touch_day", f'substr({row}."on", 1, 10)', step, counts, f"{row}.kind NOT IN {NOT_A_TOUCH_M009}")
+
+
+def _reply_day_m011(row: str, step: str) -> str:
+    return _count_m011("reply_day", f"{row}.out_on", step, {"asks": "1", "answered": _answered_m011(row)})
+
+
+def _answered_m011(row: str) -> str:
+    """The expected_reply `row` had its reply within the window (1, else 0)."""
+    return f"coalesce(julianday({row}.reply_on) - julianday({row}.out_on) <= {REPLY_WINDOW_M011}, 0)"
+
+
+# What the tables hold, from the log as it is (the migration builds them with these;
+# crm.store.summary compares the stored tables with them).
+TOUCH_DAYS_M011 = f"""
+SELECT substr("on", 1, 10), count(*), sum(direction = 'out'), sum(direction = 'in')
+FROM touchpoint WHERE kind NOT IN {NOT_A_TOUCH_M009} GROUP BY 1"""
+EXPECTED_REPLIES_M011 = f"""
+WITH replies AS (
+    SELECT id, contact_id, "on", direction, lead(direction) OVER by_time AS next_direction,
+        lead(substr("on", 1, 10)) OVER by_time AS next_day
+    FROM touchpoint t WHERE {_in_replies_m011("t")}
+    WINDOW by_time AS (PARTITION BY contact_id ORDER BY "on", id)
+)
+SELECT id, contact_id, substr("on", 1, 10), CASE WHEN next_direction = 'in' THEN next_day END,
+    lead(substr("on", 1, 10)) OVER (PARTITION BY contact_id ORDER BY "on", id)
+FROM replies WHERE direction = 'out'"""
+# reply_day from expected_reply (itself held to the log).
+REPLY_DAYS_M011 = f"""
+SELECT out_on, count(*), sum({_answered_m011("expected_reply")}) FROM expected_reply GROUP BY out_on"""
+
+M011_REVIEW_SUMMARY = Migration(
+    11,
+    "m011_review_summary",
+    (
+        """CREATE TABLE touch_day (
+            day TEXT NOT NULL PRIMARY KEY,
+            touches INTEGER NOT NULL,
+            outbound INTEGER NOT NULL,
+            inbound INTEGER NOT NULL)""",
+        # No foreign keys, as m009's: a row goes with its touch.
+        """CREATE TABLE expected_reply (
+            touch_id INTEGER PRIMARY KEY,
+            contact_id INTEGER NOT NULL,
+            out_on TEXT NOT NULL,
+            reply_on TEXT,
+            next_out_on TEXT)""",
+        # The review reads the last days' asks from this index alone.
+        "CREATE INDEX expected_reply_out_on ON expected_reply (out_on, reply_on, next_out_on)",
+        """CREATE TABLE reply_day (
+            day TEXT NOT NULL PRIMARY KEY,
+            asks INTEGER NOT NULL,
+            answered INTEGER NOT NULL)""",
+        # The offers given in the review's window (a few percent of the log), in log order.
+        'CREATE INDEX touchpoint_offer_on ON touchpoint ("on", id, offer_id, contact_id, kind) WHERE offer_id IS NOT NULL',
+        f"INSERT INTO touch_day (day, touches, outbound, inbound) {TOUCH_DAYS_M011}",
+        f"INSERT INTO expected_reply (touch_id, contact_id, out_on, reply_on, next_out_on) {EXPECTED_REPLIES_M011}",
+        f"INSERT INTO reply_day (day, asks, answered) {REPLY_DAYS_M011}",
+        f"""CREATE TRIGGER touchpoint_review_insert AFTER INSERT ON touchpoint BEGIN
+            {_touch_day_m011("NEW", "+")}
+            {_expected_reply_m011("NEW")}
+            {_replies_around_m011("NEW")}
+        END""",
+        f"""CREATE TRIGGER touchpoint_review_delete AFTER DELETE ON touchpoint BEGIN
+            {_touch_day_m011("OLD", "-")}
+            DELETE FROM expected_reply WHERE touch_id = OLD.id;
+            {_replies_around_m011("OLD")}
+        END""",
+        f"""CREATE TRIGGER touchpoint_review_update AFTER UPDATE OF contact_id, "on", kind, direction
+            ON touchpoint BEGIN
+            {_touch_day_m011("OLD", "-")}
+            {_touch_day_m011("NEW", "+")}
+            DELETE FROM expected_reply WHERE touch_id = OLD.id;
+            {_expected_reply_m011("NEW")}
+            {_replies_around_m011("OLD")}
+            {_replies_around_m011("NEW")}
+        END""",
+        f"""CREATE TRIGGER expected_reply_insert AFTER INSERT ON expected_reply BEGIN
+            {_reply_day_m011("NEW", "+")}
+        END""",
+        f"""CREATE TRIGGER expected_reply_delete AFTER DELETE ON expected_reply BEGIN
+            {_reply_day_m011("OLD", "-")}
+        END""",
+        f"""CREATE TRIGGER expected_reply_update AFTER UPDATE ON expected_reply
+            WHEN OLD.out_on IS NOT NEW.out_on OR {_answered_m011("OLD")} != {_answered_m011("NEW")} BEGIN
+            {_reply_day_m011("OLD", "-")}
+            {_reply_day_m011("NEW", "+")}
+        END""",
+    ),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     M001_INITIAL, M002_TOUCHPOINTS, M003_CADENCE, M004_MAIL, M005_PITCH, M006_CONVERSATION, M007_IDENTITY,
-    M008_SYNC, M009_TOUCH_SUMMARY, M010_LISTING_INDEX,
+    M008_SYNC, M009_TOUCH_SUMMARY, M010_LISTING_INDEX, M011_REVIEW_SUMMARY,
 )
 LATEST_VERSION = MIGRATIONS[-1].version

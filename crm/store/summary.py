@@ -1,14 +1,20 @@
-"""The per-contact touch summary (tables contact_summary and offer_given, migration m009).
+"""The tables derived from the log: the per-contact touch summary (contact_summary and
+offer_given, migration m009: what `crm today` reads) and the review summary (touch_day,
+expected_reply and reply_day, m011: what `crm review` reads).
 
-Triggers on touchpoint keep both tables in the same transaction as every write to the log; this
-module only states, from the log itself, what they must hold, so `crm check` can compare the two
-(and a repair can rebuild them). The kinds are the ones m009 froze.
+Triggers on touchpoint (and on expected_reply, for reply_day) keep them all in the same
+transaction as every write to the log; this module only states, from the log itself, what they
+must hold, so `crm check` can compare the two (and a repair can rebuild them). The kinds are the
+ones m009 and m011 froze.
 """
 from __future__ import annotations
 
 import sqlite3
 
+from crm.store.migrations import EXPECTED_REPLIES_M011 as EXPECTED_REPLIES
 from crm.store.migrations import KEEP_WARM_M009 as _KEEP_WARM, NOT_A_TOUCH_M009 as _NOT_A_TOUCH
+from crm.store.migrations import REPLY_DAYS_M011 as EXPECTED_REPLY_DAYS
+from crm.store.migrations import TOUCH_DAYS_M011 as EXPECTED_TOUCH_DAYS
 
 SUMMARY_COLUMNS = ("contact_id", "last_on", "last_out_on", "last_in_on", "keep_warm_from",
                    "last_congratulate_on", "first_connect_on")
@@ -45,9 +51,51 @@ def stale_contacts(conn: sqlite3.Connection) -> list[int]:
     return [row[0] for row in rows]
 
 
+TOUCH_DAY_COLUMNS = ("day", "touches", "outbound", "inbound")
+REPLY_COLUMNS = ("touch_id", "contact_id", "out_on", "reply_on", "next_out_on")
+REPLY_DAY_COLUMNS = ("day", "asks", "answered")
+# From m011, which builds the tables with them: EXPECTED_TOUCH_DAYS, what touch_day must hold
+# (one row per day with a counted touch); EXPECTED_REPLIES, what expected_reply must hold (one
+# row per outbound touch expecting an answer); EXPECTED_REPLY_DAYS, what reply_day must hold:
+# the sums per day of expected_reply (which the log holds to).
+
+
+def _differ(conn: sqlite3.Connection, expected: str, table: str, columns: tuple[str, ...], key: str) -> list:
+    """The `key` of every row that is in `table` or in `expected` but not in both, ascending.
+    Each side has its rows once (a primary key): a row found once in both together is a row
+    of one side only. One pass over each (the log's side is a window over the whole log)."""
+    names = ", ".join(columns)
+    rows = conn.execute(f"""
+        WITH expected ({names}) AS ({expected})
+        SELECT DISTINCT {key} FROM (SELECT {names} FROM expected UNION ALL SELECT {names} FROM {table})
+        GROUP BY {names} HAVING count(*) = 1 ORDER BY 1""").fetchall()
+    return [row[0] for row in rows]
+
+
+def stale_touch_days(conn: sqlite3.Connection) -> list[str]:
+    """The days whose stored touch counts (touch_day) disagree with the log."""
+    return _differ(conn, EXPECTED_TOUCH_DAYS, "touch_day", TOUCH_DAY_COLUMNS, "day")
+
+
+def stale_replies(conn: sqlite3.Connection) -> list[int]:
+    """Ids of the contacts whose stored expected replies disagree with their log."""
+    return _differ(conn, EXPECTED_REPLIES, "expected_reply", REPLY_COLUMNS, "contact_id")
+
+
+def stale_reply_days(conn: sqlite3.Connection) -> list[str]:
+    """The days whose stored reply counts (reply_day) disagree with expected_reply."""
+    return _differ(conn, EXPECTED_REPLY_DAYS, "reply_day", REPLY_DAY_COLUMNS, "day")
+
+
 def rebuild(conn: sqlite3.Connection) -> None:
-    """Recompute both tables from the log (the caller holds the transaction)."""
-    conn.execute("DELETE FROM contact_summary")
-    conn.execute(f"INSERT INTO contact_summary ({', '.join(SUMMARY_COLUMNS)}) {EXPECTED_SUMMARY}")
-    conn.execute("DELETE FROM offer_given")
-    conn.execute(f"INSERT INTO offer_given (contact_id, offer_id, first_on) {EXPECTED_GIVEN}")
+    """Recompute every derived table from the log (the caller holds the transaction). reply_day
+    comes last: the triggers on expected_reply keep it only as right as it was."""
+    for table, columns, expected in (
+        ("contact_summary", SUMMARY_COLUMNS, EXPECTED_SUMMARY),
+        ("offer_given", ("contact_id", "offer_id", "first_on"), EXPECTED_GIVEN),
+        ("touch_day", TOUCH_DAY_COLUMNS, EXPECTED_TOUCH_DAYS),
+        ("expected_reply", REPLY_COLUMNS, EXPECTED_REPLIES),
+        ("reply_day", REPLY_DAY_COLUMNS, EXPECTED_REPLY_DAYS),
+    ):
+        conn.execute(f"DELETE FROM {table}")
+        conn.execute(f"INSERT INTO {table} ({', '.join(columns)}) {expected}")
