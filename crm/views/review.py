@@ -1,8 +1,9 @@
 """The weekly review: what your networking added up to, week by week, as of a date.
 
-`review(as_of, weeks)` reads the bound database with a handful of aggregate queries (GROUP BY
-and window functions in SQL; the log never comes into Python) and returns the JSON-ready dict
-`crm review --json` prints; `format_review` turns it into text. The definitions, and the JSON
+`review(as_of, weeks)` reads the bound database with a handful of queries, over the tables that
+triggers keep from the log (per-day counts, each outbound touch's reply: migration m011; each
+contact's last touch: m009) rather than the log itself, and returns the JSON-ready dict `crm
+review --json` prints; `format_review` turns it into text. The definitions, and the JSON
 shape, are in docs/drafts-and-review.md:
 
 - weeks end on `as_of`: week 1 is the 7 days ending on it, week 2 the 7 before, and so on;
@@ -18,6 +19,7 @@ As of a date: touches, rounds, outcomes and contacts dated after it do not exist
 """
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, timedelta
 from typing import Sequence
 
@@ -26,9 +28,9 @@ from crm.cadence import settings
 from crm.dates import WEEKDAYS
 from crm.store.applications import RESULTS, stage_of
 from crm.render import clean
-from crm.store.models import database
+from crm.store.models import Contact, database
 
-REPLY_WINDOW_DAYS = 30  # an inbound touch later than this does not answer an outbound one
+REPLY_WINDOW_DAYS = 30  # an inbound touch later than this does not answer an outbound one (frozen in m011)
 DEFAULT_WEEKS = 8
 MAX_WEEKS = 520
 WARMTH = ("warm", "cooling", "cold")
@@ -36,72 +38,74 @@ STAGES: tuple[str, ...] = ("applied", "interviewing", *RESULTS)
 SPARK_BARS = "▁▂▃▄▅▆▇█"
 
 _NOT_A_TOUCH = settings.NOT_A_TOUCH_SQL
-_NO_ANSWER = settings.NO_ANSWER_EXPECTED_SQL
+_NAME = Contact.display_name  # a name that is not text comes out as text, as the model reads it
 NAMED_IN_TEXT = 5  # contacts named per warmth in the text review (JSON names them all)
 
 # Weeks ago (0: the week ending on as_of) for a 'YYYY-MM-DD' expression.
 _AGO = "CAST((julianday(:as_of) - julianday({day})) / 7 AS INTEGER)"
 
-# Touches per week. Scans the covering index touchpoint(contact_id, "on", direction, kind) from
-# end to end: left to itself, the planner skip-scans it (one seek per contact), twice as slow
-# at 1M touches; the unary + keep "on" from being used for that.
+# Touches per week, from the day counts of touch_day (migration m011, kept by triggers on
+# touchpoint): one row per day of the window, not the touches themselves.
 _WEEKLY = f"""
-SELECT {_AGO.format(day='substr("on", 1, 10)')} AS ago, count(*), sum(direction = 'out'), sum(direction = 'in')
-FROM touchpoint INDEXED BY touchpoint_contact_on
-WHERE +"on" >= :start AND +"on" < :next AND kind NOT IN ({_NOT_A_TOUCH})
+SELECT {_AGO.format(day='day')} AS ago, sum(touches), sum(outbound), sum(inbound)
+FROM touch_day WHERE day >= :start AND day < :next
 GROUP BY ago
 """
 
-# Replies. Touches from the window's start only: an inbound touch before it can only answer an
-# outbound touch before it. `run` numbers each contact's outbound touches in log order, so an
-# outbound touch and the inbound ones after it (until the next outbound) share a run.
+# Replies, from m011's tables. expected_reply has one row per outbound touch expecting an
+# answer, with the day of its reply (the first touch of the contact's reply log after it, when
+# inbound) and of the next such outbound touch, whenever they came: here a reply or a next touch
+# dated after as_of does not exist yet. A touch more than REPLY_WINDOW_DAYS before as_of is
+# answered exactly when its reply came within the window, and cannot be waiting: reply_day
+# counts those per day, so only the last REPLY_WINDOW_DAYS + 1 days are read touch by touch
+# (from the covering index on out_on, grouped by day in index order).
 _REPLIES = f"""
-WITH log AS (
-    SELECT contact_id, direction, substr("on", 1, 10) AS day,
-        sum(direction = 'out') OVER (PARTITION BY contact_id ORDER BY "on", id ROWS UNBOUNDED PRECEDING) AS run
-    FROM touchpoint
-    WHERE "on" >= :start AND "on" < :next AND kind NOT IN ({_NOT_A_TOUCH})
-      AND NOT (direction = 'out' AND kind IN ({_NO_ANSWER}))  -- a thank-you expects no answer
-), runs AS (
-    SELECT contact_id, run, max(CASE WHEN direction = 'out' THEN day END) AS out_day,
-        min(CASE WHEN direction = 'in' THEN day END) AS first_in
-    FROM log WHERE run > 0 GROUP BY contact_id, run
-), judged AS (
-    SELECT out_day,
-        first_in IS NOT NULL AND julianday(first_in) - julianday(out_day) <= :reply_days AS answered,
-        run < max(run) OVER (PARTITION BY contact_id) AS followed
-    FROM runs
+WITH judged AS (
+    SELECT out_on,
+        CASE WHEN reply_on < :next THEN julianday(reply_on) - julianday(out_on) <= :reply_days ELSE 0 END AS answered,
+        coalesce(next_out_on < :next, 0) AS followed
+    FROM expected_reply WHERE out_on >= :recent AND out_on < :next
+), days (out_on, answered, open, expecting) AS (
+    SELECT day, answered, 0, asks FROM reply_day WHERE day >= :start AND day < :recent
+    UNION ALL
+    SELECT out_on, sum(answered), sum(NOT answered AND NOT followed), count(*) FROM judged GROUP BY out_on
 )
-SELECT {_AGO.format(day='out_day')} AS ago, sum(answered),
-    sum(NOT answered AND NOT followed AND julianday(:as_of) - julianday(out_day) <= :reply_days), count(*)
-FROM judged GROUP BY ago
+SELECT {_AGO.format(day='out_on')} AS ago, sum(answered),
+    sum(CASE WHEN julianday(:as_of) - julianday(out_on) <= :reply_days THEN open ELSE 0 END), sum(expecting)
+FROM days GROUP BY ago
 """
 
+# The offers given in the window, from the partial index touchpoint_offer_on (m011: only the
+# touches that carry an offer, by date), in log order.
 _OFFERS_GIVEN = f"""
-SELECT id, substr("on", 1, 10), contact_id, offer_id FROM touchpoint
-WHERE offer_id IS NOT NULL AND +"on" >= :start AND +"on" < :next AND +kind NOT IN ({_NOT_A_TOUCH})
+SELECT id, substr("on", 1, 10), contact_id, offer_id FROM touchpoint INDEXED BY touchpoint_offer_on
+WHERE offer_id IS NOT NULL AND "on" >= :start AND "on" < :next AND kind NOT IN ({_NOT_A_TOUCH})
 ORDER BY "on", id
-"""  # the unary + keep the planner on the offer_id index (few rows), not a scan of the log
+"""
 
 
 def _keep_warm_sql() -> str:
+    """Each keep-warm contact's id, name and warmth. The candidates come from the partial index
+    contact_keep_warm (m009; `other` has no interval), their last touch from contact_summary
+    (m009) when it is dated on or before as_of, else from the log."""
     by_role = " ".join(f"WHEN '{role}' THEN {days}" for role, days in sorted(settings.KEEP_WARM_DAYS.items()))
     roles = ", ".join(f"'{role}'" for role in sorted(settings.KEEP_WARM_DAYS)) or "''"
     return f"""
 WITH kept AS (
-    SELECT c.id, coalesce(c.cadence_days, CASE c.role {by_role} END) AS interval,
-        (SELECT substr(t."on", 1, 10) FROM touchpoint t WHERE t.contact_id = c.id AND t."on" < :next
-            AND t.kind NOT IN ({_NOT_A_TOUCH}) ORDER BY t."on" DESC LIMIT 1) AS last_on
-    FROM contact c
-    WHERE NOT c.paused AND c.created_at < :next AND (c.cadence_days IS NOT NULL OR c.role IN ({roles}))
+    SELECT c.id, c.display_name, coalesce(c.cadence_days, CASE c.role {by_role} END) AS interval,
+        CASE WHEN s.last_on IS NULL THEN NULL WHEN s.last_on < :next THEN substr(s.last_on, 1, 10) ELSE
+            (SELECT substr(t."on", 1, 10) FROM touchpoint t WHERE t.contact_id = c.id AND t."on" < :next
+                AND t.kind NOT IN ({_NOT_A_TOUCH}) ORDER BY t."on" DESC LIMIT 1) END AS last_on
+    FROM contact c INDEXED BY contact_keep_warm LEFT JOIN contact_summary s ON s.contact_id = c.id
+    WHERE (c.role != 'other' OR c.cadence_days IS NOT NULL)
+      AND NOT c.paused AND c.created_at < :next AND (c.cadence_days IS NOT NULL OR c.role IN ({roles}))
 )
-SELECT CASE
+SELECT id, display_name, CASE
         WHEN last_on IS NULL THEN 'cold'
         WHEN julianday(:as_of) - julianday(last_on) <= interval THEN 'warm'
         WHEN julianday(:as_of) - julianday(last_on) <= 2 * interval THEN 'cooling'
-        ELSE 'cold' END AS warmth,
-    group_concat(id)
-FROM kept GROUP BY warmth
+        ELSE 'cold' END
+FROM kept ORDER BY id
 """
 
 
@@ -127,6 +131,8 @@ def review(as_of: date, weeks: int = DEFAULT_WEEKS) -> shapes.Review:
         "start": start.isoformat(),
         "next": (as_of + timedelta(days=1)).isoformat(),
         "reply_days": REPLY_WINDOW_DAYS,
+        # The first day whose outbound touches may still be waiting, or be answered after as_of.
+        "recent": max(start, as_of - timedelta(days=REPLY_WINDOW_DAYS)).isoformat(),
     }
 
     def rows(sql: str):
@@ -139,9 +145,9 @@ def review(as_of: date, weeks: int = DEFAULT_WEEKS) -> shapes.Review:
         for touch_id, day, contact_id, offer_id in rows(_OFFERS_GIVEN)
     ]
     offers_by_week: dict[int, int] = {}
-    for item in given:
-        ago = (as_of - date.fromisoformat(item["on"])).days // 7
-        offers_by_week[ago] = offers_by_week.get(ago, 0) + 1
+    for day, count in Counter(item["on"] for item in given).items():
+        ago = (as_of - date.fromisoformat(day)).days // 7
+        offers_by_week[ago] = offers_by_week.get(ago, 0) + count
 
     week_rows = []
     for ago in range(weeks - 1, -1, -1):
@@ -165,9 +171,10 @@ def review(as_of: date, weeks: int = DEFAULT_WEEKS) -> shapes.Review:
     waiting = sum(w["waiting"] for w in week_rows)
 
     warmth: dict[str, list[int]] = {name: [] for name in WARMTH}
-    for name, ids in rows(_keep_warm_sql()):
-        warmth[name] = sorted(int(i) for i in ids.split(",")) if ids else []
-    names = _names(i for ids in warmth.values() for i in ids)
+    names: dict[str, list[str]] = {name: [] for name in WARMTH}
+    for contact_id, name, warm in rows(_keep_warm_sql()):  # by id
+        warmth[warm].append(contact_id)
+        names[warm].append(name if name.__class__ is str else _NAME.python_value(name))
 
     stages: dict[str, list[int]] = {name: [] for name in STAGES}
     for app_id, outcome, held, _has_rounds in rows(_APPLICATIONS):
@@ -192,22 +199,15 @@ def review(as_of: date, weeks: int = DEFAULT_WEEKS) -> shapes.Review:
         },
         "offers_given": {"count": len(given), "touches": given},
         "keep_warm": {
-            name: {"count": len(ids), "ids": ids, "contacts": _by_name(ids, names)} for name, ids in warmth.items()
+            name: {"count": len(ids), "ids": ids, "contacts": _by_name(ids, names[name])} for name, ids in warmth.items()
         },
         "applications": {name: {"count": len(ids), "ids": ids} for name, ids in stages.items()},
     }
 
 
-def _names(ids) -> dict[int, str]:
-    from crm.store.applications import contact_names
-
-    return contact_names(ids)
-
-
-def _by_name(ids: list[int], names: dict[int, str]) -> list[shapes.ContactRef]:
-    """The contacts by name (case-insensitive), then id."""
-    return sorted(({"id": i, "name": names.get(i, f"#{i}")} for i in ids),
-                  key=lambda c: (c["name"].casefold(), c["id"]))
+def _by_name(ids: list[int], names: list[str]) -> list[shapes.ContactRef]:
+    """The contacts (`ids` and their `names`) by name (case-insensitive), then id."""
+    return [{"id": i, "name": name} for _key, i, name in sorted(zip(map(str.casefold, names), ids, names))]
 
 
 # ---- text ------------------------------------------------------------------------------------
