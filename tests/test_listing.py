@@ -75,6 +75,26 @@ def test_to_json_is_byte_identical_to_json_dumps(data):
     assert to_json(data) == json_dumps_reference(data)
 
 
+class Record(dict):
+    pass
+
+
+@pytest.mark.parametrize("data", [
+    # Lists of records sharing their keys (a column at a time), and lists of ids.
+    {"ids": list(range(-3, 40)), "big": [2**70, 0], "bools": [1, True, 0, False], "one": [7]},
+    [{"touch": n, "on": "2026-03-02", "contact": n % 7, "offer": n * 3} for n in range(50)],
+    {"nested": {"deeper": [{"id": n, "name": HOSTILE[n % len(HOSTILE)]} for n in range(20)]}},
+    # Columns of several types, or of types the template does not take as they are.
+    [{"a": HOSTILE[n % len(HOSTILE)] if n % 3 else None, "b": [n, {"c": n}] if n % 2 else 2.5, "t": n % 2 == 0,
+      "%s \"k\"": n} for n in range(12)],
+    [{"x": 1, "y": 2}, {"y": 2, "x": 1}],  # same keys, another order
+    [{"x": 1}, {"x": 1, "y": 2}], [{"x": 1}, Record(x=2)], [{"x": 1}, ["x"]], [{"x": 1}, {}], [{1: "a"}, {1: "b"}],
+    [{"x": [[], {}]}, {"x": ()}], [{"x": date(2026, 3, 2)}, {"x": "2026-03-02"}],
+])
+def test_records_and_ids_encode_as_json_dumps_does(data):
+    assert to_json(data) == json_dumps_reference(data)
+
+
 def test_table_lines_is_the_table_and_is_lazy():
     rows = [[n, HOSTILE[n % len(HOSTILE)] * (n % 3), "Acme"] for n in range(50)]
     assert "\n".join(table_lines(["ID", "NAME", "ORG"], rows, sample=None)) == table(["ID", "NAME", "ORG"], rows)
