@@ -117,6 +117,27 @@ def json_chunks(items: Iterable[Any]) -> Iterator[str]:
     yield "[]" if first else "\n]"
 
 
+def json_record(item: Any) -> str:
+    """A record's text inside a listing (before the escapes to_json adds): what json_records
+    joins."""
+    return _encode(item, "\n  ")
+
+
+def json_records(texts: Iterable[str]) -> Iterator[str]:
+    """`json_chunks` of records already encoded (each `json_record(item)`), a piece at a time."""
+    first = True
+    pending: list[str] = []
+    for text in texts:
+        pending.append(("[\n  " if first else ",\n  ") + text)
+        first = False
+        if len(pending) >= 256:
+            yield _JSON_UNSAFE.sub(_json_escape, "".join(pending))
+            pending = []
+    if pending:
+        yield _JSON_UNSAFE.sub(_json_escape, "".join(pending))
+    yield "[]" if first else "\n]"
+
+
 # A record of a listing, one level in: its members' indent, and its lists' items' indent.
 _MEMBER = "\n    "
 _ITEM = "\n      "

@@ -127,6 +127,53 @@ def test_list_json_is_streamed_from_one_query(run, monkeypatch):
     assert json.loads(run("list", "--json", "--interest", "alpha").stdout) == [listed[3]]
 
 
+def hostile_book(run):
+    """Contacts whose every field holds text JSON must escape, in lists of 0, 1 and 2 items."""
+    from crm.store.models import database
+
+    for n, text in enumerate(HOSTILE):
+        run("add", f"{text} {n}", *(["--org", text] if n % 2 else []), "--role", ("mentor", "other")[n % 2],
+            *(["--email", f"p{n}@example.org"] * (n % 3 > 0)), *(["--email", f"q{n}@example.org"] * (n % 3 > 1)))
+        if n % 3:
+            run("tag", f"#{n + 1}", f"t{n}", "Alpha")
+    database.execute_sql("UPDATE contact SET title = ? WHERE id % 3 = 0", (HOSTILE[3] + HOSTILE[4],))
+    database.execute_sql("UPDATE contact SET title = '' WHERE id % 3 = 1")
+    database.execute_sql("INSERT INTO contact_method (contact_id, medium, value, norm) VALUES (2, 'phone', ?, ?)",
+                         (HOSTILE[2], "x"))
+    database.execute_sql("INSERT INTO contact_method (contact_id, medium, value, norm) VALUES (3, 'email', ?, ?)",
+                         (HOSTILE[6], "y"))
+
+
+def test_the_json_listing_sqlite_writes_is_the_one_python_would(run, monkeypatch):
+    """`crm list --json` takes SQLite's text of each record (json_quote and ||) where the probe
+    finds SQLite quoting as Python's json does: the same bytes as encoding the rows in Python,
+    filters included, and the same when the probe says no."""
+    from crm.render import json_record, json_records
+    from crm.store import contacts
+
+    hostile_book(run)
+    if not contacts._sqlite_quotes_as_python():
+        pytest.skip("this SQLite's json_quote differs from Python's json: crm list takes the Python path")
+    for filters in ({}, {"role": "mentor"}, {"interest": "alpha"}, {"org": HOSTILE[1]}):
+        rows = list(contacts.iter_contact_rows(**filters))
+        by_sqlite = [text for (text,) in contacts._listing(contacts._json_listing(), None, None, None)] \
+            if not filters else list(contacts.iter_contact_json(**filters))
+        assert by_sqlite == [json_record(row) for row in rows]
+        assert "".join(json_records(by_sqlite)) == to_json(rows)
+    listed = run("list", "--json").stdout
+    assert listed == to_json(list(contacts.iter_contact_rows())) + "\n"
+    assert len(json.loads(listed)) == len(HOSTILE)
+    monkeypatch.setattr(contacts, "_sqlite_quotes_as_python", lambda: False)
+    assert run("list", "--json").stdout == listed
+
+
+def test_json_records_writes_the_listing_as_json_chunks_does():
+    from crm.render import json_record, json_records
+
+    for data in ([], [{"id": 1}], [{"a": HOSTILE, "b": None}] * 300):
+        assert "".join(json_records(map(json_record, data))) == "".join(json_chunks(data)) == to_json(data)
+
+
 def test_the_listing_reads_emails_and_phones_from_the_index_alone(run):
     """m010's covering index: each contact's emails and phones, in order, with no sort and no
     visit to the contact_method table (a quarter of the listing query at 100k contacts)."""

@@ -76,13 +76,13 @@ def list_(app, role, interest, org, as_json):
 
     Example: crm list --role recruiter --json
     """
-    from crm.render import json_chunks, table_lines
-    from crm.store.contacts import iter_contact_rows
+    from crm.render import json_records, table_lines
+    from crm.store.contacts import iter_contact_json, iter_contact_rows
 
-    rows = iter_contact_rows(role=role, interest=interest, org=org)
     if as_json:
-        echo_streamed(json_chunks(rows))
+        echo_streamed(json_records(iter_contact_json(role=role, interest=interest, org=org)))
         return
+    rows = iter_contact_rows(role=role, interest=interest, org=org)
     import sys
 
     lines = table_lines(
