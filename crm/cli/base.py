@@ -5,6 +5,7 @@ This is the only layer that reads the clock and the environment: commands turn `
 """
 from __future__ import annotations
 
+import gc
 import os
 import sqlite3
 import sys
@@ -381,6 +382,21 @@ def echo_streamed(chunks: Iterator[str], buffer: int = 1 << 16) -> None:
             click.echo("".join(pending), nl=False)
             pending, size = [], 0
     click.echo("".join(pending))
+
+
+@contextmanager
+def bulk_objects() -> Iterator[None]:
+    """Pause the cyclic garbage collector while hundreds of thousands of small objects are made
+    (`today`'s snapshot and suggestions, `dupes`' contacts, keys and candidate sets): none is in
+    a reference cycle, and the collector would walk the growing heap again and again (a third
+    of `crm today`'s time with 100k contacts, as of `crm dupes`')."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 @contextmanager

@@ -5,14 +5,12 @@ snapshot loader only (no vobject, no rapidfuzz unless a CONTACT name needs fuzzy
 """
 from __future__ import annotations
 
-import gc
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from crm.cli.base import cli, echo_json, json_option, on_option, parse_on, pass_db
+from crm.cli.base import bulk_objects, cli, echo_json, json_option, on_option, parse_on, pass_db
 from crm.cli.everyday import sender_option
 from crm.errors import InvalidInput
 from crm.render import clean
@@ -25,20 +23,6 @@ EMPTY_DATABASE_HINT = (
     "No contacts yet. Start with `crm import contacts.vcf` (vCard, or a LinkedIn/Google/Outlook CSV),"
     " `crm add \"Ada Lovelace\" --role recruiter`, or try `crm --db demo.db demo` for a sample job search."
 )
-
-
-@contextmanager
-def bulk_objects():
-    """Pause the cyclic garbage collector while tens of thousands of small objects (the snapshot,
-    the suggestions) are made: none is in a reference cycle, and the collector would walk the
-    growing heap again and again (a third of `crm today`'s time with 100k contacts)."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 @cli.command()

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from crm.formats.card import ROLES
-from crm.cli.base import cli, echo_json, json_option, on_option, parse_on, pass_db
+from crm.cli.base import bulk_objects, cli, echo_json, json_option, on_option, parse_on, pass_db
 from crm.render import clean, table
 
 DEFAULT_DUPES_THRESHOLD = 90  # crm.identity.matching.DEFAULT_THRESHOLD, kept here so --help needs no import
@@ -187,7 +187,8 @@ def dupes(app, threshold, limit, as_json):
     """
     from crm.identity.matching import find_duplicates, load_people
 
-    pairs = find_duplicates(load_people(), threshold)
+    with bulk_objects():
+        pairs = find_duplicates(load_people(), threshold)
     if limit:
         pairs = pairs[:limit]
     if as_json:
