@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -30,9 +32,10 @@ def main() -> None:
     db = scratch(f"dupes-{cards}.db")
     if not db.exists():
         subprocess.run(CRM + ["import", str(path)], env=crm_env(db), check=True, stdout=subprocess.DEVNULL)
-    start = time.perf_counter()
+    before, start = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
     result = subprocess.run(CRM + ["dupes", "--json"], env=crm_env(db), capture_output=True, text=True, check=True)
-    elapsed = time.perf_counter() - start
+    elapsed, after = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime  # a shared machine's wait not counted
     found = {frozenset((p["a"]["id"], p["b"]["id"])) for p in json.loads(result.stdout)}
     conn = sqlite3.connect(db)
     by_uid = dict(conn.execute("SELECT uid, id FROM contact WHERE uid IS NOT NULL"))
@@ -44,7 +47,8 @@ def main() -> None:
     hits = sum(1 for pair in wanted if pair in found)
     recall = (hits + len(merged)) / len(seeded) if seeded else float("nan")
     contacts = conn.execute("SELECT COUNT(*) FROM contact").fetchone()[0]
-    print(f"crm dupes over {contacts} contacts ({cards} cards): {elapsed:.1f} s (target <= 6 s)")
+    print(f"crm dupes over {contacts} contacts ({cards} cards): {elapsed:.1f} s, CPU {cpu:.1f} s (target <= 6 s;"
+          f" load average {os.getloadavg()[0]:.1f})")
     print(f"  seeded pairs: {len(seeded)}; merged by identity on import: {len(merged)};"
           f" listed by crm dupes: {hits}/{len(wanted)}")
     print(f"  recall: {recall:.1%} (target >= 95%)")
