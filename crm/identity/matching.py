@@ -184,17 +184,17 @@ def score_pair(a: Person, b: Person, name_score: float | None = None) -> tuple[i
 
 def load_people() -> list[Person]:
     conn = database.connection()
-    emails: dict[int, set[str]] = defaultdict(set)
-    phones: dict[int, set[str]] = defaultdict(set)
+    held: dict[str, dict[int, set[str]]] = {"email": defaultdict(set), "phone": defaultdict(set)}
     # `+medium`: read the table straight through. Through the (medium, norm) index SQLite reads
     # each row by a jump into the table, 3x slower for the whole book (order matters not: sets).
-    for cid, medium, norm in conn.execute(
-        "SELECT contact_id, medium, norm FROM contact_method WHERE +medium IN ('email', 'phone')"
-    ):
-        if medium == "email":
-            emails[cid].add(norm)
-        elif len(norm) >= 7:
-            phones[cid].add(norm)
+    # One scan per medium (phone numbers of fewer than 7 digits say nothing): the loop only adds.
+    for medium, shortest in (("email", 0), ("phone", 7)):
+        by_contact = held[medium]
+        for cid, norm in conn.execute(
+            "SELECT contact_id, norm FROM contact_method WHERE +medium = ? AND length(norm) >= ?", (medium, shortest)
+        ):
+            by_contact[cid].add(norm)
+    emails, phones = held["email"], held["phone"]
     return [
         Person(cid, name, key, org_key or "", frozenset(emails.get(cid, ())), frozenset(phones.get(cid, ())))
         for cid, name, key, org_key in conn.execute(
@@ -275,7 +275,7 @@ def _holders(people: list[Person], shared: dict[str, list[int]]) -> dict[str, se
                 for email in people[j].emails:
                     if email.partition("@")[0] == value:
                         held.setdefault(email, set()).add(j)
-    return held
+    return {value: who for value, who in held.items() if len(who) > 1}
 
 
 def _grouped(values_of: Iterable[Iterable[str]]) -> dict[str, set[int]]:
@@ -301,6 +301,7 @@ def _reachable(people: list[Person], threshold: int) -> Iterable[tuple[int, int]
 
     shared = _shared_keys(people)
     by_contact = _holders(people, shared)
+    held = set(by_contact)  # the emails and phones that two contacts or more have
     later: dict[int, set[int]] = {}  # i -> every j > i sharing a key of an eligible block
     for members in shared.values():
         if len(members) <= MAX_BLOCK:
@@ -322,23 +323,31 @@ def _reachable(people: list[Person], threshold: int) -> Iterable[tuple[int, int]
              for bonus in (0, 5, 10) for penalty in (0, OTHER_ORG_PENALTY)}
     names = [person.key for person in people]
     extract, quick = process.extract, fuzz.token_sort_ratio
+    # Whether two contacts at different organisations can reach the threshold without a shared
+    # work domain: when not (the default 90), that largest group is never even formed.
+    other_orgs_count = least[0, OTHER_ORG_PENALTY] is not None
     for i, partners in later.items():
         person = people[i]
-        if person.emails or person.phones:
-            sharing: set[int] = set()
-            for value in person.emails | person.phones:
-                sharing |= by_contact.get(value, nobody) & partners
+        sharing: set[int] = set()
+        for value in held.intersection(person.emails | person.phones):
+            sharing |= by_contact[value] & partners
+        if sharing:
             yield from ((i, j) for j in sharing)
             partners -= sharing
         same_domain: set[int] = set()
         for domain in domains_of[i]:
             same_domain |= by_domain.get(domain, nobody) & partners
-        same_org = partners & by_org.get(person.org, nobody)
-        other_org = partners - same_org
-        if person.org:  # (partners, what the organisations can add, what they take)
-            groups = [(same_org, 5, 0), (other_org - without_org, 0, OTHER_ORG_PENALTY), (other_org & without_org, 0, 0)]
+        # (partners, what the organisations can add, what they take), each split by domain below
+        if person.org:
+            same_org = partners & by_org.get(person.org, nobody)
+            no_org = partners & without_org
+            groups = [(same_org, 5, 0), (no_org, 0, 0)]
+            if other_orgs_count:
+                groups.append((partners - same_org - no_org, 0, OTHER_ORG_PENALTY))
+            elif same_domain:
+                groups.append((same_domain - same_org - no_org, 0, OTHER_ORG_PENALTY))
         else:
-            groups = [(other_org, 0, 0)]
+            groups = [(partners, 0, 0)]
         for group, bonus, penalty in groups:
             if not group:
                 continue
