@@ -355,7 +355,7 @@ def _reachable(people: list[Person], threshold: int) -> Iterable[tuple[int, int]
             for part, least_ratio in ((with_domain, least[bonus + 5, penalty]), (group - with_domain, least[bonus, penalty])):
                 if part and least_ratio is not None:
                     order = list(part)
-                    for _name, _ratio, k in extract(names[i], [names[j] for j in order], scorer=quick,
+                    for _name, _ratio, k in extract(names[i], [names[j] for j in order], scorer=quick, processor=None,
                                                     score_cutoff=least_ratio - _RATIO_SLACK, limit=None):
                         yield i, order[k]
 
