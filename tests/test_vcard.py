@@ -523,3 +523,66 @@ def test_line_ends_normalised_in_the_bytes_give_the_text_decoding_first_gave(raw
         text = body.decode("utf-8", "surrogateescape")
     expected = text.replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\r", "\n")
     assert decode_file(raw).text == expected
+
+
+# ---- a UTF-8 file read card by card reads as the whole decoded text does --------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from fuzzing import examples  # noqa: E402
+
+_LINES = st.sampled_from([
+    "BEGIN:VCARD", "END:VCARD", "begin : vcard ", "BEG\u0130N:VCARD", "beg\u0131n:vcard", "End:VCard\t",
+    "VERSION:3.0", "FN:Zo\u00eb \u00d8deg\u00e5rd", "FN:caf\u00e9", "N:Park;Jon;;;", "EMAIL:jon@x.example",
+    "TEL:+44 20 7946 0000", "ORG:Acme\\, Inc.", "NOTE:line one=", "NOTE;ENCODING=QUOTED-PRINTABLE:caf=C3=A9=",
+    " folded \u00e9t\u00e9", "\tmore", "", "   ", "AGENT:", "item1.X-ABLabel:_$!<Other>!$_", "junk line",
+    "PHOTO;ENCODING=b;TYPE=JPEG:/9j/4AAQ", "QUJD", "\U0001f600 emoji:", "# comment",
+])
+
+
+@given(st.lists(_LINES, max_size=40), st.sampled_from(["\n", "\r\n", "\r", "\r\r\n"]), st.booleans())
+@settings(max_examples=examples(300), deadline=None)
+def test_a_utf8_file_cut_in_its_bytes_reads_as_its_decoded_text(lines, newline, bom):
+    from crm.formats.vcard import read as vread
+    from crm.formats.vcard import text as vtext
+
+    data = ("\ufeff" if bom else "").encode() + newline.join(lines).encode("utf-8")
+    if not data.strip():
+        return
+    try:
+        by_card = list(read_cards(data))
+    except FormatError as exc:
+        by_card = [str(exc)]
+    decoded = vtext.decode_file(data)
+    if vread._BOUNDARY.search(decoded.text) is None and vread._PROPERTY_HINT.search(decoded.text) is None:
+        return  # refused either way (the message is read_cards' own)
+    assert by_card == list(vread._read(decoded.text, decoded))
+
+
+def test_the_nfc_check_reads_every_text_of_a_card():
+    """Card.nfc tests all of a card's texts at once; a text it left out would stay decomposed."""
+    import dataclasses
+
+    decomposed = "Zoe\u0308"
+    for f in dataclasses.fields(Card):
+        if f.name == "birthday":
+            continue
+        if f.name in ("emails", "phones", "urls", "socials"):
+            for part in ("value", "kind", "label", "service"):
+                card = Card(**{f.name: [Typed(**{"value": "x", part: decomposed})]})
+                assert getattr(getattr(card.nfc(), f.name)[0], part) == "Zo\u00eb", (f.name, part)
+        elif f.name in ("categories", "extra"):
+            assert getattr(Card(**{f.name: [decomposed]}).nfc(), f.name) == ["Zo\u00eb"], f.name
+        else:
+            assert getattr(Card(**{f.name: decomposed}).nfc(), f.name) == "Zo\u00eb", f.name
+    plain = Card(display_name="Zo\u00eb", emails=[Typed("z@x.example")])
+    assert plain.nfc() is plain
+
+
+def test_begin_with_a_turkish_i_is_cut_where_the_text_reader_cut_it():
+    """In a str, re.I lets BEGIN's I be "İ" or "ı"; read in bytes, the same lines are boundaries,
+    and "BEGİN" (which upper-cases to itself) still ends a card rather than starting one."""
+    data = "BEG\u0130N:VCARD\nFN:a\nEND:VCARD\nbeg\u0131n:vcard\nFN:b\nEND:VCARD".encode()
+    assert [(r.index, r.line, r.card.display_name, r.warnings) for r in read_cards(data)] == [
+        (1, 2, "a", ("missing BEGIN:VCARD",)), (2, 4, "b", ())]

@@ -1,7 +1,8 @@
 """vCard reader: bytes in, one `CardResult` per card out, tolerant of what real clients write.
 
-The file is decoded once (see `vcard_text.decode_file`), cut into cards with one regex over
-the text, and each card is parsed line by line: folds, quoted-printable soft breaks and bare
+A file of valid UTF-8 (nearly all) is cut into cards in its bytes and decoded a card at a
+time; any other is decoded whole first (see `vcard_text.decode_file`: BOMs, UTF-16, legacy
+charsets) and cut in its text, by the same rules. Each card is parsed line by line: folds, quoted-printable soft breaks and bare
 base64 blocks are joined, each property is decoded (QP, CHARSET, stray bytes) and mapped onto
 `Card` fields, and everything unmapped is kept as one clean content line in `Card.extra`.
 A card that cannot be read becomes a `CardResult` with an error; the others still come out.
@@ -30,6 +31,9 @@ class CardResult:
 
 
 _BOUNDARY = re.compile(r"^(BEGIN|END)[ \t]*:[ \t]*VCARD[ \t]*$", re.I | re.M)
+# The same lines in UTF-8 bytes: what _BOUNDARY matches in the decoded text, no more, no less
+# (in a str, re.I also lets "I" be U+0130 or U+0131; in bytes it folds ASCII only).
+_BOUNDARY_BYTES = re.compile(rb"^(BEG(?:I|\xc4[\xb0\xb1])N|END)[ \t]*:[ \t]*VCARD[ \t]*$", re.I | re.M)
 _AGENT_OPEN = re.compile(r"(?:[A-Za-z0-9-]+\.)?AGENT\b[^:]*:\s*\Z", re.I)
 _PROPERTY_HINT = re.compile(
     r"^(?:[A-Za-z0-9-]+\.)?(?:FN|N|EMAIL|TEL|ORG|NICKNAME)[;:]", re.I | re.M
@@ -53,6 +57,10 @@ def read_cards(data: bytes) -> Iterator[CardResult]:
     data = bytes(data)
     if not data.strip():
         raise FormatError("The file is empty.")
+    plain = vt.plain_utf8(data)
+    if plain is not None and _BOUNDARY_BYTES.search(plain) is not None:
+        return _read(plain, vt.clean_file())
+    del plain
     decoded = vt.decode_file(data)
     text = decoded.text
     if _BOUNDARY.search(text) is None and _PROPERTY_HINT.search(text) is None:
@@ -62,7 +70,7 @@ def read_cards(data: bytes) -> Iterator[CardResult]:
     if "\x00" in text:
         decoded.text = text = text.replace("\x00", "")
         decoded.notes.append("NUL bytes removed")
-    return _read(decoded)
+    return _read(text, decoded)
 
 
 def count_hint(data: bytes) -> int:
@@ -82,12 +90,14 @@ def _looks_binary(text: str) -> bool:
     return odd > len(sample) // 20
 
 
-def _read(decoded: vt.DecodedFile) -> Iterator[CardResult]:
+def _read(source: str | bytes, decoded: vt.DecodedFile) -> Iterator[CardResult]:
+    """The cards of `source`: the decoded text, or the bytes of a `plain_utf8` file."""
+    as_text = _as_text(source)
     index = 0
-    for begin_line, body_line, start, end, notes in _segments(decoded.text):
+    for begin_line, body_line, start, end, notes in _segments(source):
         index += 1
         warnings: list[str] = list(decoded.notes) + notes if index == 1 else list(notes)
-        lines = decoded.text[start:end].split("\n")
+        lines = as_text(source[start:end]).split("\n")
         try:
             card = _parse_card(lines, body_line, decoded, warnings)
         except _Broken as broken:
@@ -136,27 +146,47 @@ def _scrub(card: Card, warnings: list[str]) -> Card:
     return Card(**fields)
 
 
-def _segments(text: str) -> Iterator[tuple[int, int, int, int, list[str]]]:
+def _as_text(source: str | bytes):
+    return _utf8 if isinstance(source, bytes) else _same
+
+
+def _utf8(data: bytes) -> str:
+    return data.decode("utf-8")
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def _segments(text: str | bytes) -> Iterator[tuple[int, int, int, int, list[str]]]:
     """Yield (line of BEGIN, line of the first body line, body start, body end, notes) for
-    each card, in order.
+    each card, in order. `text` is the decoded text, or the bytes of a `plain_utf8` file: the
+    same cards at the same offsets of each (their lines end in one LF byte, a cut between
+    two lines is never inside a character, and the regexes read the decoded text).
 
     A BEGIN inside a card starts a new card (the previous one lost its END) unless the line
     before it opens a 2.1 AGENT, in which case it is a nested card and stays in the body.
     Text outside any BEGIN/END pair that holds vCard properties is a card missing its BEGIN.
     """
+    as_text = _as_text(text)
+    if as_text is _utf8:
+        newline, blanks, boundary = b"\n", b"\n \t", _BOUNDARY_BYTES
+    else:
+        newline, blanks, boundary = "\n", "\n \t", _BOUNDARY
     counted_pos = 0
     counted_line = 1
 
     def line_at(pos: int) -> int:
         nonlocal counted_pos, counted_line
-        counted_line += text.count("\n", counted_pos, pos)
+        counted_line += text.count(newline, counted_pos, pos)
         counted_pos = pos
         return counted_line
 
     def orphan(start: int, end: int, note: str):
-        if start < end and _PROPERTY_HINT.search(text, start, end):
+        # `start` is 0 or just after a line end, where _PROPERTY_HINT's ^ matches in the slice too.
+        if start < end and _PROPERTY_HINT.search(as_text(text[start:end])):
             first = start
-            while first < end and text[first] in "\n \t":
+            while first < end and text[first:first + 1] in blanks:
                 first += 1
             line = line_at(first)
             return (line, line, first, end, [note])
@@ -166,8 +196,8 @@ def _segments(text: str) -> Iterator[tuple[int, int, int, int, list[str]]]:
     gap_start = 0
     begin_line = 0
     body_start = 0
-    for match in _BOUNDARY.finditer(text):
-        if match.group(1).upper() == "BEGIN":
+    for match in boundary.finditer(text):
+        if as_text(match.group(1)).upper() == "BEGIN":
             if depth == 0:
                 found = orphan(gap_start, match.start(), "missing BEGIN:VCARD and END:VCARD")
                 if found:
@@ -177,7 +207,7 @@ def _segments(text: str) -> Iterator[tuple[int, int, int, int, list[str]]]:
                 body_start = match.end() + 1
                 continue
             line_end = match.start() - 1
-            prev = text[text.rfind("\n", body_start, line_end) + 1:line_end] if line_end > body_start else ""
+            prev = as_text(text[text.rfind(newline, body_start, line_end) + 1:line_end]) if line_end > body_start else ""
             if _AGENT_OPEN.match(prev.strip()):
                 depth += 1
                 continue

@@ -35,7 +35,7 @@ class DecodedFile:
     __slots__ = ("text", "dirty", "fallback", "notes")
 
     def __init__(self, text: str, dirty: bool, fallback: str, notes: list[str]):
-        self.text = text  # line ends normalised to "\n"
+        self.text = text  # line ends normalised to "\n" ("" when read card by card: `clean_file`)
         self.dirty = dirty  # True when `text` holds surrogate-escaped raw bytes
         self.fallback = fallback  # charset for undeclared non-UTF-8 bytes
         self.notes = notes  # file-level repairs, reported on the first card
@@ -47,6 +47,36 @@ def _one_line_end(text: AnyStr) -> AnyStr:
     if cr not in text:
         return text
     return text.replace(crcrlf, lf).replace(crlf, lf).replace(cr, lf)
+
+
+def plain_utf8(data: bytes) -> bytes | None:
+    """The file's bytes with their line ends normalised, when `decode_file` would find nothing
+    to repair (valid UTF-8, a UTF-8 byte-order mark at most, no NUL): such a file can be
+    decoded a card at a time with the same result, and never has to be one big str (up to
+    four bytes a character). None for any other file."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[3:]
+    if b"\x00" in data:  # UTF-16/32 (BOM or not) or stray NULs: decode_file's repairs
+        return None
+    data = _one_line_end(data)
+    # Checked in slices cut after a line end: a LF byte is never inside a UTF-8 sequence, so
+    # each slice is valid exactly when the whole is, and no str of the whole file is made.
+    view = memoryview(data)
+    start, size = 0, len(data)
+    while start < size:
+        end = data.find(b"\n", min(start + (1 << 20), size))
+        end = size if end < 0 else end + 1
+        try:
+            codecs.utf_8_decode(view[start:end], "strict", True)
+        except UnicodeDecodeError:
+            return None
+        start = end
+    return data
+
+
+def clean_file() -> DecodedFile:
+    """What the per-value decoder knows of a `plain_utf8` file (its text is read card by card)."""
+    return DecodedFile("", False, FALLBACK_CHARSET, [])
 
 
 def decode_file(data: bytes) -> DecodedFile:
