@@ -5,6 +5,7 @@ cards into rows and rows back into cards; vCard/CSV code never sees the database
 """
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field, fields, replace
 
 from crm.text import nfc
@@ -70,6 +71,8 @@ class Card:
 
     def nfc(self) -> "Card":
         """This card with every text in Unicode NFC (itself when it already is)."""
+        if _all_nfc(self):
+            return self
         changed = {}
         for f in fields(self):
             value = getattr(self, f.name)
@@ -77,6 +80,19 @@ class Card:
             if fixed is not value:
                 changed[f.name] = fixed
         return replace(self, **changed) if changed else self
+
+
+def _all_nfc(card: Card) -> bool:
+    """True when every text of the card is already NFC, tested on all of them at once: a LF
+    composes with nothing on either side, so the texts joined by LFs are NFC exactly when
+    each of them is."""
+    texts = [card.display_name, card.given_name, card.family_name, card.additional_names, card.name_prefix,
+             card.name_suffix, card.nickname, card.org, card.department, card.title, card.role, card.note,
+             card.uid, *card.categories, *card.extra]
+    for typed in (*card.emails, *card.phones, *card.urls, *card.socials):
+        texts += (typed.value, typed.kind, typed.label, typed.service)
+    joined = "\n".join(texts)
+    return joined.isascii() or unicodedata.is_normalized("NFC", joined)
 
 
 def _nfc_value(value):
