@@ -37,6 +37,7 @@ LEGAL_SUFFIXES = frozenset("inc incorporated ltd limited llc gmbh sa plc corp co
 _ORG_DOTS = str.maketrans({".": "", ",": " "})
 
 
+@lru_cache(maxsize=1 << 12)  # a book names a few hundred organisations, each again and again
 def org_key(name: str) -> str:
     """The identity of an organisation name: folded (case, accents, NFC/NFD alike), its dots and
     commas dropped, a leading "The" and trailing legal forms ignored: "The Initech, Inc." and

@@ -216,6 +216,51 @@ def test_a_card_the_database_refuses_is_undone_whole_and_the_rest_imported(templ
     conn.close()
 
 
+def _dump(db_path: Path) -> dict:
+    conn = sqlite3.connect(db_path)
+    tables = ("contact", "contact_method", "extra_property", "contact_interest", "organisation", "interest",
+              "merge_journal")
+    dump = {table: conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall() for table in tables}
+    conn.close()
+    return dump
+
+
+def test_a_value_sqlite_refuses_undoes_the_batch_and_stores_its_cards_one_at_a_time(
+        template_db, tmp_path, monkeypatch):
+    """New contacts are written a batch at a time. A card whose title SQLite cannot encode (a lone
+    surrogate) makes the batch's write fail: the rows are the same as if that card had not been
+    in the file (ids included, its new organisation and interest gone), the cards before and
+    after it are stored, joins among them included, and it alone is reported."""
+    import crm.identity.importer
+    from crm.formats.card import Card, Typed
+    from crm.formats.vcard import CardResult
+
+    def card(i: int, **fields) -> Card:
+        values = dict(display_name=f"Person {i}", uid=f"uid-{i}", org=f"Org {i % 3}", categories=[f"topic {i % 4}"],
+                      emails=[Typed(f"p{i}@example.com")], phones=[Typed(f"+44 20 7946 {i:04d}")])
+        values.update(fields)
+        return Card(**values)
+
+    cards = [card(i) for i in range(8)]
+    cards[5] = card(5, title="Lead \udce8ngineer", org="Only Here", categories=["only here"])
+    cards.insert(3, card(1, uid="", title="CTO", emails=[Typed("p1@example.com"), Typed("p1@home.example")]))
+    cards += [card(20 + i) for i in range(3)] + [card(1, uid="another", note="met again")]  # both join 1
+
+    def import_with(stream: list[Card]):
+        results = [CardResult(k, 3 * k + 1, c, None) for k, c in enumerate(stream, 1)]
+        monkeypatch.setattr(crm.identity.importer, "read_records", lambda path, data, fmt: iter(results))
+        return import_into_fresh_db(template_db, tmp_path, b"BEGIN:VCARD\r\nEND:VCARD\r\n")
+
+    db_path, report = import_with(cards)
+    assert [(e["card"], e["message"][:46]) for e in report.errors] == [
+        (7, "the card could not be stored (UnicodeEncodeErr")]
+    assert (report.created, report.updated, report.skipped) == (10, 2, 1)
+    assert_sound(db_path, report)
+    without_db, without = import_with(cards[:6] + cards[7:])
+    assert (without.created, without.updated, without.errors) == (10, 2, [])
+    assert _dump(db_path) == _dump(without_db)
+
+
 def test_a_storage_failure_mid_card_rolls_the_whole_file_back(template_db, tmp_path, monkeypatch):
     """An I/O error is not the card's fault: the file's transaction is undone, nothing half-written."""
     import crm.identity.importer

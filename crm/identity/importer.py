@@ -19,14 +19,15 @@ from peewee import OperationalError
 
 from crm import shapes
 from crm.formats.card import ROLES, Card, merge_cards
-from crm.identity.roles import infer_role
 from crm.errors import CrmError, FormatError
 from crm.files import check_input_file
 from crm.store import journal
 from crm.store.models import database
 from crm.identity import rules
 from crm.identity.rules import Join
-from crm.text import email_key, fold, interest_key, method_key, org_key, phone_key, url_key
+from crm.identity.writer import CardKeys, CardWriter, card_keys
+
+__all__ = ["CardWriter", "IdentityIndex", "ImportReport", "import_paths"]
 
 MAX_FILE_BYTES = 1 << 30  # 1 GiB: larger files are refused rather than read into memory
 IMPORTABLE_SUFFIXES = (".vcf", ".vcard", ".csv")
@@ -97,6 +98,7 @@ class IdentityIndex:
 
     def __init__(self, conn: sqlite3.Connection, region: str | None = None):
         self.region = region
+        self.load: Callable[[int], Card] = _existing_card  # a contact's stored card
         self.by_uid = dict(conn.execute("SELECT uid, id FROM contact WHERE uid IS NOT NULL"))
         self.uid_of = {cid: uid for uid, cid in self.by_uid.items()}
         self.by_name: dict[str, list[int]] = defaultdict(list)
@@ -123,26 +125,25 @@ class IdentityIndex:
         ):
             self.by_org[org_key_].setdefault(_sorted_tokens(name_key), cid)
 
-    def match(self, card: Card) -> Join | None:
+    def match(self, card: Card, keys: CardKeys | None = None) -> Join | None:
         if card.uid and card.uid in self.by_uid:
             return Join(self.by_uid[card.uid], "uid", card.uid)
-        name = fold(card.display_name)
-        for email in card.emails:
-            key = email_key(email.value)
+        if keys is None:
+            keys = card_keys(card, self.region)
+        name = keys.name
+        for key in keys.emails:
             cid = self._holder(self.by_email.get(key), name)
             if cid is not None:
                 return Join(cid, "email", key)
-        for phone in card.phones:
-            key = phone_key(phone.value, self.region)
+        for key in keys.phones:
             cid = self._holder(self.by_phone.get(key) if len(key) >= 7 else None, name)
             if cid is not None:
                 return Join(cid, "phone", key)
-        for typed in card.socials + card.urls:
-            key = url_key(typed.value)
+        for key in keys.links:
             cid = self.by_url.get(key)
             if cid is not None:
                 return Join(cid, "profile", key)
-        return self._match_name_at_org(card, name) or self._match_same_card(card, name)
+        return self._match_name_at_org(card, name, keys.org) or self._match_same_card(card, name)
 
     def _holder(self, holders: list[int] | None, name: str) -> int | None:
         if not holders:
@@ -156,14 +157,14 @@ class IdentityIndex:
         if card.uid or card.emails or card.phones:
             return None
         for cid in self.by_name.get(name, ()):
-            existing = _existing_card(cid)
+            existing = self.load(cid)
             if merge_cards(existing, card, other_wins=True) == existing:
                 return Join(cid, "same-card", "")
         return None
 
-    def _match_name_at_org(self, card: Card, name: str) -> Join | None:
+    def _match_name_at_org(self, card: Card, name: str, org: str) -> Join | None:
         """Rule 4: the same folded name (never a near one) at the same organisation."""
-        people = self.by_org.get(org_key(card.org)) if card.org else None
+        people = self.by_org.get(org) if card.org else None
         cid = people.get(_sorted_tokens(name)) if people else None
         if cid is None:
             return None
@@ -174,8 +175,10 @@ class IdentityIndex:
             return None
         return Join(cid, "name-at-org", card.org)
 
-    def remember(self, cid: int, card: Card) -> None:
-        name = fold(card.display_name)
+    def remember(self, cid: int, card: Card, keys: CardKeys | None = None) -> None:
+        if keys is None:
+            keys = card_keys(card, self.region)
+        name = keys.name
         if card.uid:
             self.by_uid.setdefault(card.uid, cid)
             self.uid_of.setdefault(cid, card.uid)
@@ -184,17 +187,33 @@ class IdentityIndex:
             self.by_name[old].remove(cid)
         _add(self.by_name[name], cid)
         self.name_of[cid] = name
-        for email in card.emails:
-            _add(self.by_email[email_key(email.value)], cid)
-        for phone in card.phones:
-            key = phone_key(phone.value, self.region)
+        for key in keys.emails:
+            _add(self.by_email[key], cid)
+        for key in keys.phones:
             if len(key) >= 7:
                 _add(self.by_phone[key], cid)
-        for typed in card.socials + card.urls:
-            if "/in/" in url_key(typed.value):
-                self.by_url.setdefault(url_key(typed.value), cid)
+        for key in keys.links:
+            if "/in/" in key:
+                self.by_url.setdefault(key, cid)
         if card.org:
-            self.by_org[org_key(card.org)].setdefault(_sorted_tokens(name), cid)
+            self.by_org[keys.org].setdefault(_sorted_tokens(name), cid)
+
+    def forget(self, cid: int, card: Card, keys: CardKeys) -> None:
+        """Undo `remember` of a contact that was new (its rows were rolled back)."""
+        if self.by_uid.get(card.uid) == cid:
+            del self.by_uid[card.uid]
+        self.uid_of.pop(cid, None)
+        self.name_of.pop(cid, None)
+        for holders in (self.by_name.get(keys.name), *map(self.by_email.get, keys.emails),
+                        *map(self.by_phone.get, keys.phones)):
+            if holders and cid in holders:
+                holders.remove(cid)
+        for key in keys.links:
+            if self.by_url.get(key) == cid:
+                del self.by_url[key]
+        people = self.by_org.get(keys.org) if card.org else None
+        if people and people.get(_sorted_tokens(keys.name)) == cid:
+            del people[_sorted_tokens(keys.name)]
 
 
 def _add(holders: list[int], cid: int) -> None:
@@ -206,201 +225,223 @@ def _sorted_tokens(name_key: str) -> str:
     return " ".join(sorted(name_key.split()))
 
 
-class CardWriter:
-    """Writes cards with raw SQL on the peewee connection: the import's hot path."""
-
-    def __init__(self, conn: sqlite3.Connection, now: str, region: str | None = None):
-        self.conn = conn
-        self.now = now
-        self.region = region
-        self.orgs: dict[str, int] = {}
-        self.interests: dict[str, int] = {}
-        self.cached_this_card: list[tuple[dict, str]] = []  # undone if the card is rolled back
-        for oid, key in conn.execute("SELECT id, name_key FROM organisation ORDER BY id DESC"):
-            self.orgs[key] = oid  # descending: the oldest of any pre-m007 twins wins
-        for iid, key in conn.execute("SELECT id, name_key FROM interest ORDER BY id DESC"):
-            self.interests[key] = iid
-
-    def org_id(self, name: str) -> int | None:
-        """The organisation this name is (`crm.text.org_key`), created if new."""
-        name = " ".join(name.split())
-        if not name:
-            return None
-        key = org_key(name)
-        oid = self.orgs.get(key)
-        if oid is None:
-            oid = self.conn.execute(
-                "INSERT INTO organisation (name, name_key) VALUES (?, ?)", (name, key)
-            ).lastrowid
-            self.orgs[key] = oid
-            self.cached_this_card.append((self.orgs, key))
-        return oid
-
-    def interest_id(self, name: str) -> int:
-        name = " ".join(name.split())
-        key = interest_key(name)
-        iid = self.interests.get(key)
-        if iid is None:
-            iid = self.conn.execute("INSERT INTO interest (name, name_key) VALUES (?, ?)", (name, key)).lastrowid
-            self.interests[key] = iid
-            self.cached_this_card.append((self.interests, key))
-        return iid
-
-    def forget_card(self) -> None:
-        """The card's savepoint was rolled back: the organisations and interests it created are gone."""
-        for cache, key in self.cached_this_card:
-            cache.pop(key, None)
-        self.cached_this_card.clear()
-
-    def _scalars(self, card: Card) -> tuple:
-        bday = card.birthday
-        return (
-            card.display_name, card.given_name, card.family_name, card.additional_names,
-            card.name_prefix, card.name_suffix, card.nickname, fold(card.display_name),
-            self.org_id(card.org), card.department, card.title, card.note,
-            bday.year if bday else None, bday.month if bday else None, bday.day if bday else None,
-        )
-
-    def _children(self, cid: int, card: Card) -> None:
-        methods = (
-            [("email", t) for t in card.emails] + [("phone", t) for t in card.phones]
-            + [("url", t) for t in card.urls] + [("social", t) for t in card.socials]
-        )
-        if methods:
-            self.conn.executemany(
-                "INSERT INTO contact_method (contact_id, medium, value, norm, kind, label, service, position)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (cid, medium, t.value, method_key(medium, t.value, self.region), t.kind, t.label, t.service, i)
-                    for i, (medium, t) in enumerate(methods)
-                ],
-            )
-        if card.extra:
-            self.conn.executemany(
-                "INSERT INTO extra_property (contact_id, position, line) VALUES (?, ?, ?)",
-                [(cid, i, line) for i, line in enumerate(card.extra)],
-            )
-        if card.categories:
-            self.conn.executemany(
-                "INSERT OR IGNORE INTO contact_interest (contact_id, interest_id, note) VALUES (?, ?, '')",
-                [(cid, self.interest_id(name)) for name in card.categories if name.strip()],
-            )
-
-    def create(self, card: Card) -> int:
-        role = card.role if card.role in ROLES and card.role else "other"
-        # A clear title ("Senior Technical Recruiter") gives a role, marked as inferred.
-        inferred = infer_role(card.title) if role == "other" and card.title else None
-        cid = self.conn.execute(
-            "INSERT INTO contact (display_name, given_name, family_name, additional_names, name_prefix,"
-            " name_suffix, nickname, name_key, organisation_id, department, title, notes, bday_year,"
-            " bday_month, bday_day, role, uid, created_at, updated_at, role_inferred, keep_warm_since)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            # keep_warm_since: the import day, even when a back-dated connection moves created_at
-            # earlier, so rule 10 spreads the first touches from it instead of making a wall.
-            self._scalars(card) + (inferred or role, card.uid or None, self.now, self.now, inferred is not None,
-                                   self.now[:10]),
-        ).lastrowid
-        self._children(cid, card)
-        return cid
-
-    def connected(self, cid: int, on: str) -> int | None:
-        """Record a LinkedIn connection as a `connect` touch on its date, once."""
-        exists = self.conn.execute(
-            "SELECT 1 FROM touchpoint WHERE contact_id = ? AND kind = 'connect' AND substr(\"on\", 1, 10) = ?",
-            (cid, on),
-        ).fetchone()
-        if exists:
-            return None
-        touch = self.conn.execute(
-            "INSERT INTO touchpoint (contact_id, \"on\", kind, via, direction, note, created_at)"
-            " VALUES (?, ?, 'connect', 'linkedin', 'out', 'Connected on LinkedIn (imported)', ?)",
-            (cid, on, self.now),
-        ).lastrowid
-        # Like a back-dated `crm log`: the contact was known from that day (crm.store.contacts.known_since).
-        day = on[:10] + "T00:00:00"
-        self.conn.execute("UPDATE contact SET created_at = ? WHERE id = ? AND created_at > ?", (day, cid, day))
-        return touch
-
-    def replace(self, cid: int, card: Card) -> None:
-        role_sql = ", role = ?" if card.role in ROLES and card.role else ""
-        params = self._scalars(card) + ((card.role,) if role_sql else ()) + (card.uid or None, self.now, cid)
-        self.conn.execute(
-            "UPDATE contact SET display_name = ?, given_name = ?, family_name = ?, additional_names = ?,"
-            " name_prefix = ?, name_suffix = ?, nickname = ?, name_key = ?, organisation_id = ?,"
-            f" department = ?, title = ?, notes = ?, bday_year = ?, bday_month = ?, bday_day = ?{role_sql},"
-            " uid = ?, updated_at = ? WHERE id = ?",
-            params,
-        )
-        for table in ("contact_method", "extra_property"):
-            self.conn.execute(f"DELETE FROM {table} WHERE contact_id = ?", (cid,))
-        self._children(cid, card)
-
-
 def _existing_card(cid: int) -> Card:
     from crm.store.contacts import iter_cards
 
     return next(iter_cards([cid]))[1]
 
 
+CHUNK_CARDS = 500  # cards read ahead: new contacts written together, stored cards read together
+
+
 def import_cards(cards: Iterable, file_label: str, report: ImportReport, writer: CardWriter,
                  index: IdentityIndex, progress: Callable[[int], None] | None = None) -> None:
     """Write a stream of CardResults from one file (inside the caller's transaction)."""
-    for result in cards:
-        report.cards += 1
-        if progress:
-            progress(1)
-        for warning in result.warnings:
-            report.warnings.append(f"{file_label}: card {result.index}: {warning}")
+    run = _FileImport(file_label, report, writer, index)
+    for chunk in _chunks(cards, CHUNK_CARDS):
+        run.flush()
+        run.read_ahead(chunk)
+        for result in chunk:
+            report.cards += 1
+            if progress:
+                progress(1)
+            for warning in result.warnings:
+                report.warnings.append(f"{file_label}: card {result.index}: {warning}")
+            run.store(result)
+    run.flush()
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    chunk: list = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class _FileImport:
+    """One file's cards into the store, with the result of storing them one at a time.
+
+    A card that makes a new contact (most of a first import) is gathered into the writer's
+    batch, and counted and remembered at once; the batch is written when
+    it is full or before anything else touches the database (a join, a broken card, a LinkedIn
+    connection), so the rows and their order are those of one card at a time. Should writing
+    a batch fail (a value SQLite refuses), the batch is undone whole and its cards stored
+    again one at a time, each under its own savepoint, so that only the bad card is skipped.
+    Stored cards that the upcoming cards' UIDs name are read a chunk at a time (a re-import
+    joins every card to one).
+    """
+
+    def __init__(self, file_label: str, report: ImportReport, writer: CardWriter, index: IdentityIndex):
+        self.label = file_label
+        self.report = report
+        self.writer = writer
+        self.index = index
+        self.conn = writer.conn
+        self.gathered: list[tuple] = []  # (result, uid, cid, keys) of the contacts in the batch
+        self.trying: tuple | None = None  # (result, uid) of the card being gathered
+        self.stored: dict[int, Card] = {}  # read ahead; dropped when the contact is written
+        index.load = self.existing
+
+    # ---- stored cards ----
+
+    def read_ahead(self, chunk: list) -> None:
+        from crm.store.contacts import iter_cards
+
+        by_uid = self.index.by_uid
+        wanted = sorted({by_uid[r.card.uid] for r in chunk if r.card is not None and r.card.uid in by_uid})
+        self.stored = dict(iter_cards(wanted)) if wanted else {}
+
+    def existing(self, cid: int) -> Card:
+        card = self.stored.get(cid)
+        if card is None:
+            self.flush()
+            card = _existing_card(cid)
+        return card
+
+    # ---- one card ----
+
+    def store(self, result) -> None:
         if result.card is None:
-            report.skipped += 1
-            report.error(file_label, result.error or "unreadable card", result.index, result.line)
-            continue
+            self.flush()
+            self.report.skipped += 1
+            self.report.error(self.label, result.error or "unreadable card", result.index, result.line)
+            return
+        card = result.card
+        join = keys = None
+        # The same-card rule reads stored cards, a LinkedIn connection writes a touch: such cards,
+        # and every join, are stored one at a time, after the batch.
+        if getattr(result, "connected_on", None) is None and (card.uid or card.emails or card.phones):
+            self.trying = (result, "")
+            try:
+                if not (card.uid and card.uid in self.index.by_uid):
+                    keys = card_keys(card, self.index.region)
+                join = self.index.match(card, keys)
+                if join is None and self._batching():
+                    self._gather(result, keys)
+                    return
+            except (sqlite3.OperationalError, OperationalError):
+                raise
+            except Exception:  # noqa: BLE001 - stored again one at a time, where it is reported
+                self._replay()
+                return
+            finally:
+                self.trying = None
+        if self.flush():
+            join = keys = None  # a replayed batch may have changed what the card joins
+        self._store_one(result, join=join, keys=keys)
+
+    def _batching(self) -> bool:
+        return self.writer.batch is not None or self.writer.begin_batch()
+
+    def _gather(self, result, keys: CardKeys) -> None:
+        """The card's new contact into the batch, counted and remembered at once."""
+        card = result.card
+        uid = card.uid
+        if not uid:
+            from crm.store.contacts import new_uid
+
+            uid = new_uid()
+            card = replace(card, uid=uid)
+            self.trying = (result, uid)
+        cid = self.writer.create(card, keys)
+        self.gathered.append((result, uid, cid, keys))
+        self.trying = None  # from here on, undoing the batch undoes this card too
+        self.report.created += 1
+        self.index.remember(cid, card, keys)
+        if len(self.gathered) >= CHUNK_CARDS:
+            self.flush()
+
+    def flush(self) -> bool:
+        """Write the batch; True when it had to be stored again one card at a time."""
+        if self.writer.batch is None:
+            return False
+        try:
+            self.writer.flush()
+        except (sqlite3.OperationalError, OperationalError):
+            raise
+        except Exception:  # noqa: BLE001 - stored again one at a time, where it is reported
+            self._replay()
+            return True
+        self.gathered.clear()
+        return False
+
+    def _replay(self) -> None:
+        """Undo the batch (rows, counts, index) and store its cards, and the one being gathered
+        when it failed, one at a time."""
+        self.writer.undo_batch()
+        again = [(result, uid) for result, uid, _cid, _keys in self.gathered]
+        for result, uid, cid, keys in reversed(self.gathered):
+            self.index.forget(cid, replace(result.card, uid=uid), keys)
+        self.report.created -= len(self.gathered)
+        self.gathered.clear()
+        if self.trying is not None:
+            again.append(self.trying)  # the card that was being matched or gathered
+            self.trying = None
+        for result, uid in again:
+            self._store_one(result, uid=uid)
+
+    def _store_one(self, result, *, uid: str = "", join: Join | None = None, keys: CardKeys | None = None) -> None:
         # A savepoint per card (raw SQL: peewee's nested atomic() costs ~8x more per card): a card
         # the database refuses (a value SQLite cannot store, a constraint) is undone whole and
         # reported, and the rest of the file goes on.
+        writer = self.writer
         writer.cached_this_card.clear()
-        writer.conn.execute("SAVEPOINT import_card")
+        self.conn.execute("SAVEPOINT import_card")
         try:
-            _store_card(result, writer, index, report, file_label)
+            _store_card(result, self, uid=uid, join=join, keys=keys)
         except (sqlite3.OperationalError, OperationalError):
             raise  # disk full, I/O error: the caller's transaction rolls the whole file back
         except Exception as exc:  # noqa: BLE001 - one bad card must not stop the import
-            writer.conn.execute("ROLLBACK TO import_card")
-            writer.conn.execute("RELEASE import_card")
+            self.conn.execute("ROLLBACK TO import_card")
+            self.conn.execute("RELEASE import_card")
             writer.forget_card()
-            report.skipped += 1
-            report.error(file_label, f"the card could not be stored ({type(exc).__name__}: {exc})",
-                         result.index, result.line)
+            self.report.skipped += 1
+            self.report.error(self.label, f"the card could not be stored ({type(exc).__name__}: {exc})",
+                              result.index, result.line)
         else:
-            writer.conn.execute("RELEASE import_card")
+            self.conn.execute("RELEASE import_card")
 
 
-def _store_card(result, writer: CardWriter, index: IdentityIndex, report: ImportReport, file_label: str) -> None:
+def _store_card(result, run: _FileImport, *, uid: str = "", join: Join | None = None,
+                keys: CardKeys | None = None) -> None:
+    """One card, joined or created (`join` and `keys` when already known; `uid` for a card
+    without one that was given it before)."""
+    writer, index, report = run.writer, run.index, run.report
     card = result.card
-    join = index.match(card)  # a UID already in the database always matches its own contact first
+    if join is None:
+        keys = card_keys(card, index.region)
+        join = index.match(card, keys)  # a UID already in the database always matches its own contact first
     cid = join.contact_id if join else None
     connected_on = getattr(result, "connected_on", None)
     if cid is None:
         if not card.uid:
-            from crm.store.contacts import new_uid
+            if not uid:
+                from crm.store.contacts import new_uid
 
-            card = replace(card, uid=new_uid())
-        cid = writer.create(card)
+                uid = new_uid()
+            card = replace(card, uid=uid)
+        cid = writer.create(card, keys)
         created = True
     else:
-        existing = _existing_card(cid)
+        existing = run.existing(cid)
         merged = merge_cards(existing, card, other_wins=True)
         created = False
         changed = merged != existing
         entry = None
+        keys = None
         if changed:
+            run.stored.pop(cid, None)
             writer.replace(cid, merged)
             # Journalled so `crm unmerge` can take the card back out (an unchanged card brought nothing).
             entry = journal.record(at=writer.now, kept_id=cid, before=existing, after=merged, absorbed=card,
                                    reason=join.reason, evidence=join.evidence, source="import",
                                    absorbed_row={"role": card.role if card.role in ROLES else "other",
                                                  "created_at": writer.now})
-        report.joins.append({"file": file_label, "card": result.index, "contact": cid,
+        report.joins.append({"file": run.label, "card": result.index, "contact": cid,
                              "name": merged.display_name, "reason": join.reason, "evidence": join.evidence or None,
                              "changed": changed, "journal": entry})
         card = merged
@@ -415,7 +456,7 @@ def _store_card(result, writer: CardWriter, index: IdentityIndex, report: Import
         report.updated += 1
     else:
         report.unchanged += 1
-    index.remember(cid, card)
+    index.remember(cid, card, keys)
 
 
 def normalised(result):
