@@ -24,8 +24,23 @@ _SCALARS = tuple(f.name for f in fields(Card) if f.name not in _LISTS + ("catego
 _ROW = ("role", "cadence_days", "snoozed_until", "paused", "created_at")
 
 
+_FIELDS = tuple(f.name for f in fields(Card))
+
+
 def card_to_json(card: Card) -> dict:
-    return asdict(card)
+    """`dataclasses.asdict(card)`, written out: an import journals every card it changes, and
+    asdict's generic deep copy was most of that."""
+    data: dict[str, Any] = {}
+    for name in _FIELDS:
+        value = getattr(card, name)
+        if name in _LISTS:
+            value = [{"value": t.value, "kind": t.kind, "label": t.label, "service": t.service} for t in value]
+        elif name == "birthday":
+            value = None if value is None else {"month": value.month, "day": value.day, "year": value.year}
+        elif isinstance(value, list):
+            value = list(value)
+        data[name] = value
+    return data
 
 
 def card_from_json(data: dict) -> Card:

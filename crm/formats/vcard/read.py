@@ -278,6 +278,28 @@ def _join(lines: list[str], i: int, line: str) -> tuple[str, int]:
     return "".join(parts), i
 
 
+# A book repeats a few dozen property heads ("EMAIL;type=INTERNET;type=WORK", "FN"...): each is
+# split into (group, NAME, params, rebuild) once.
+_HEADS: dict[str, tuple[str, str, vt.Params, bool]] = {}
+
+
+def _parse_head(head: str) -> tuple[str, str, vt.Params, bool]:
+    semi = head.find(";")
+    if semi < 0:
+        name = head
+        params: vt.Params = ()
+        rebuild = False
+    else:
+        name = head[:semi]
+        params, rebuild = vt.parse_params(head[semi + 1:])
+    dot = name.rfind(".")
+    group = ""
+    if dot >= 0:
+        group = name[:dot]
+        name = name[dot + 1:]
+    return group, name.upper(), params, rebuild
+
+
 def _parse_card(lines: list[str], first_lineno: int, decoded: vt.DecodedFile, warnings: list[str]) -> Card:
     builder = CardBuilder(decoded, warnings)
     n = len(lines)
@@ -285,6 +307,7 @@ def _parse_card(lines: list[str], first_lineno: int, decoded: vt.DecodedFile, wa
     properties = 0
     junk = 0
     handlers = HANDLERS
+    heads = _HEADS
     dirty = decoded.dirty
     while i < n:
         line = lines[i]
@@ -314,20 +337,12 @@ def _parse_card(lines: list[str], first_lineno: int, decoded: vt.DecodedFile, wa
             head = vt.bytes_to_text(head.encode("utf-8", "surrogateescape"), None, decoded.fallback,
                                     lambda msg: builder.warn(lineno, msg))
             line = head + ":" + value
-        semi = head.find(";")
-        if semi < 0:
-            name = head
-            params = ()
-            rebuild = False
-        else:
-            name = head[:semi]
-            params, rebuild = vt.parse_params(head[semi + 1:])
-        dot = name.rfind(".")
-        group = ""
-        if dot >= 0:
-            group = name[:dot]
-            name = name[dot + 1:]
-        name = name.upper()
+        parsed = heads.get(head)
+        if parsed is None:
+            if len(heads) > 4096:
+                heads.clear()
+            parsed = heads[head] = _parse_head(head)
+        group, name, params, rebuild = parsed
         if params and i < n:
             nxt = lines[i]
             if nxt and ":" not in nxt and vt.param(params, "ENCODING").upper() in ("BASE64", "B"):
