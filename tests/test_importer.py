@@ -195,3 +195,25 @@ def test_export_to_a_missing_folder_is_one_line(run, tmp_path):
     run("add", "Ada Lovelace")
     result = run("export", "-o", tmp_path / "no" / "such" / "out.vcf")
     assert result.exit_code == 2 and result.stderr.startswith("Error: cannot write") and result.stderr.count("\n") == 1
+
+
+def test_a_reimport_skips_only_cards_whose_contact_is_as_it_left_it(run, tmp_path, private_database):
+    """An unchanged re-import skips the cards it fingerprinted (crm.store.fingerprints); a
+    contact changed since by any command (an edit, a tag, an untag) is read and joined again,
+    so the card puts back what it says, as it always did."""
+    first = imported(run, QUICKSTART)
+    assert first["created"] == 4
+    conn = sqlite3.connect(private_database)
+    assert conn.execute("SELECT COUNT(*) FROM card_fingerprint").fetchone()[0] == 4
+    conn.close()
+    again = imported(run, QUICKSTART)
+    assert (again["unchanged"], [j["reason"] for j in again["joins"]]) == (4, ["uid"] * 4)
+    assert all(j["changed"] is False and j["journal"] is None for j in again["joins"])
+    run("edit", "bjorn", "--title", "Chess coach")
+    run("tag", "elodie", "gardening")
+    edited = imported(run, QUICKSTART)
+    assert (edited["updated"], edited["unchanged"]) == (1, 3)  # the title comes back; a tag the card lacks stays
+    people = {p["name"]: p for p in json.loads(run("list", "--json").stdout)}
+    assert people["Björn Lindqvist"]["title"] == "Staff Engineer"
+    assert "gardening" in people["Élodie Moreau"]["interests"]
+    assert imported(run, QUICKSTART)["unchanged"] == 4

@@ -9,9 +9,11 @@ Reading files is the format layer's job (`crm.formats.vcard`); this module sees 
 """
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -19,6 +21,7 @@ from peewee import OperationalError
 
 from crm import shapes
 from crm.formats.card import ROLES, Card, merge_cards
+from crm.formats.vcard.read import Segment
 from crm.errors import CrmError, FormatError
 from crm.files import check_input_file
 from crm.store import journal
@@ -26,6 +29,8 @@ from crm.store.models import database
 from crm.identity import rules
 from crm.identity.rules import Join
 from crm.identity.writer import CardKeys, CardWriter, card_keys
+from crm.store import fingerprints
+from crm.text import interest_key, org_key
 
 __all__ = ["CardWriter", "IdentityIndex", "ImportReport", "import_paths"]
 
@@ -234,21 +239,57 @@ def _existing_card(cid: int) -> Card:
 CHUNK_CARDS = 500  # cards read ahead: new contacts written together, stored cards read together
 
 
-def import_cards(cards: Iterable, file_label: str, report: ImportReport, writer: CardWriter,
+def import_cards(items: Iterable, file_label: str, report: ImportReport, writer: CardWriter,
                  index: IdentityIndex, progress: Callable[[int], None] | None = None) -> None:
-    """Write a stream of CardResults from one file (inside the caller's transaction)."""
+    """Write the cards of one file (inside the caller's transaction): CardResults, or the
+    vCard reader's Segments, read here unless their fingerprint says they change nothing."""
     run = _FileImport(file_label, report, writer, index)
-    for chunk in _chunks(cards, CHUNK_CARDS):
+    for chunk in _chunks(items, CHUNK_CARDS):
         run.flush()
-        run.read_ahead(chunk)
-        for result in chunk:
+        for item, result, digest, seen in run.read_ahead(chunk):
             report.cards += 1
             if progress:
                 progress(1)
+            if result is None:
+                if run.unchanged(item, seen):
+                    continue
+                result = _read(item)
             for warning in result.warnings:
                 report.warnings.append(f"{file_label}: card {result.index}: {warning}")
-            run.store(result)
+            run.store(result, digest)
     run.flush()
+
+
+def _read(item):
+    return normalised(item.read() if isinstance(item, Segment) else item)
+
+
+@lru_cache(maxsize=None)
+def _code_digest() -> bytes | None:
+    """What a card's fingerprint depends on besides its bytes and the region: the code that reads,
+    keys, joins and merges cards (any change, even an upgrade of phonenumbers, and the
+    fingerprints taken before no longer match). None where the sources cannot be read."""
+    import importlib
+    import sys
+    import unicodedata
+
+    import phonenumbers
+
+    digest = hashlib.blake2b(b"crm card fingerprint 1", digest_size=16)
+    digest.update(f"{sys.version_info[:2]} {unicodedata.unidata_version} {phonenumbers.__version__}".encode())
+    for name in _FINGERPRINTED_MODULES:
+        try:
+            digest.update(Path(importlib.import_module(name).__file__).read_bytes())
+        except (OSError, TypeError):
+            return None
+    return digest.digest()
+
+
+_FINGERPRINTED_MODULES = (
+    "crm.text", "crm.formats.card", "crm.formats.vcard.text", "crm.formats.vcard.props", "crm.formats.vcard.read",
+    "crm.identity.importer", "crm.identity.writer", "crm.identity.rules", "crm.identity.roles",
+    "crm.store.contacts", "crm.store.fingerprints",
+)
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:
@@ -283,17 +324,40 @@ class _FileImport:
         self.conn = writer.conn
         self.gathered: list[tuple] = []  # (result, uid, cid, keys) of the contacts in the batch
         self.trying: tuple | None = None  # (result, uid) of the card being gathered
-        self.stored: dict[int, Card] = {}  # read ahead; dropped when the contact is written
+        # Read a chunk ahead, each dropped when its contact is written: stored cards, states.
+        self.stored: dict[int, Card] = {}
+        self.states: dict[int, fingerprints.Stored] = {}
+        code = _code_digest()
+        self.salt = code + (index.region or "").encode() if code is not None else None
+        self.on_record = fingerprints.on_record(self.conn) if self.salt is not None else {}
         index.load = self.existing
 
-    # ---- stored cards ----
+    # ---- a chunk of cards ahead ----
 
-    def read_ahead(self, chunk: list) -> None:
+    def fingerprint(self, item) -> bytes | None:
+        """The digest of a card that can have a fingerprint: one cut cleanly from a UTF-8 file."""
+        if self.salt is None or not isinstance(item, Segment) or item.notes:
+            return None
+        return hashlib.blake2b(self.salt + item.body, digest_size=16).digest()
+
+    def read_ahead(self, chunk: list) -> list[tuple]:
+        """(item, its CardResult or None when its fingerprint is on record, digest, record) for
+        each; the stored cards and states of the contacts the chunk's UIDs and fingerprints name."""
         from crm.store.contacts import iter_cards
 
+        digests = [self.fingerprint(item) for item in chunk]
+        on_record = self.on_record
+        out = []
+        for item, digest in zip(chunk, digests):
+            seen = on_record.get(digest) if digest else None
+            out.append((item, None if seen else _read(item), digest, seen))
         by_uid = self.index.by_uid
-        wanted = sorted({by_uid[r.card.uid] for r in chunk if r.card is not None and r.card.uid in by_uid})
-        self.stored = dict(iter_cards(wanted)) if wanted else {}
+        wanted = {by_uid[r.card.uid] for _i, r, _d, _s in out if r is not None and r.card is not None and r.card.uid in by_uid}
+        self.stored = dict(iter_cards(sorted(wanted))) if wanted else {}
+        named = {seen[0] for *_rest, seen in out if seen} | {
+            by_uid[r.card.uid] for _i, r, d, _s in out if d and r is not None and r.card is not None and r.card.uid in by_uid}
+        self.states = fingerprints.stored_states(self.conn, sorted(named)) if named else {}
+        return out
 
     def existing(self, cid: int) -> Card:
         card = self.stored.get(cid)
@@ -302,9 +366,55 @@ class _FileImport:
             card = _existing_card(cid)
         return card
 
+    def written(self, cid: int) -> None:
+        self.stored.pop(cid, None)
+        self.states.pop(cid, None)
+
+    def unchanged(self, item, seen: tuple[int, bytes]) -> bool:
+        """A card whose fingerprint is on record: counted and reported as the join by UID that
+        changes nothing it was, while its contact's rows are as they were then."""
+        cid, state = seen
+        stored = self.states.get(cid)
+        if stored is None or stored.state != state or self.index.by_uid.get(stored.uid) != cid:
+            return False
+        self.report.unchanged += 1
+        self.report.joins.append({"file": self.label, "card": item.index, "contact": cid, "name": stored.display_name,
+                                  "reason": "uid", "evidence": stored.uid, "changed": False, "journal": None})
+        return True
+
+    def record_join(self, digest: bytes, cid: int, existing: Card) -> None:
+        """The card just joined `cid` by UID and changed nothing: its fingerprint, if the stored
+        keys are those the identity index would compute (remembering it then changes nothing)."""
+        stored = self.states.get(cid)
+        if stored is None:
+            return
+        keys = card_keys(existing, self.index.region)
+        socials = len(existing.socials)
+        if (stored.name_key, stored.org_key) != (keys.name, keys.org) or stored.norms != {
+                "email": list(keys.emails), "phone": list(keys.phones), "url": list(keys.links[socials:]),
+                "social": list(keys.links[:socials])}:
+            return
+        fingerprints.record(self.conn, [(cid, digest, stored.state)])
+
+    def stable(self, card: Card) -> bool:
+        """True when the contact just made from `card` reads back as a card that `card` itself
+        would not change, with the keys it was stored under: its organisation and interests are
+        stored under the names and keys the card gives them."""
+        writer = self.writer
+        if card.org:
+            oid = writer.orgs.get(org_key(" ".join(card.org.split())))
+            if oid is None or writer.org_rows[oid] != (card.org, org_key(card.org)):
+                return False
+        for name in card.categories:
+            iid = writer.interests.get(interest_key(" ".join(name.split()))) if name.strip() else None
+            if iid is None or interest_key(writer.interest_names[iid]) != interest_key(name):
+                return False
+        return True
+
     # ---- one card ----
 
-    def store(self, result) -> None:
+    def store(self, result, digest: bytes | None = None) -> None:
+        """Store one card; `digest` is its fingerprint, to be recorded if it turns out stable."""
         if result.card is None:
             self.flush()
             self.report.skipped += 1
@@ -321,7 +431,7 @@ class _FileImport:
                     keys = card_keys(card, self.index.region)
                 join = self.index.match(card, keys)
                 if join is None and self._batching():
-                    self._gather(result, keys)
+                    self._gather(result, keys, digest if not result.warnings else None)
                     return
             except (sqlite3.OperationalError, OperationalError):
                 raise
@@ -332,13 +442,14 @@ class _FileImport:
                 self.trying = None
         if self.flush():
             join = keys = None  # a replayed batch may have changed what the card joins
-        self._store_one(result, join=join, keys=keys)
+        self._store_one(result, join=join, keys=keys, digest=digest if not result.warnings else None)
 
     def _batching(self) -> bool:
         return self.writer.batch is not None or self.writer.begin_batch()
 
-    def _gather(self, result, keys: CardKeys) -> None:
-        """The card's new contact into the batch, counted and remembered at once."""
+    def _gather(self, result, keys: CardKeys, digest: bytes | None) -> None:
+        """The card's new contact into the batch, counted and remembered at once, and its
+        fingerprint kept when the card has a UID (that a re-import joins it by) and is stable."""
         card = result.card
         uid = card.uid
         if not uid:
@@ -347,7 +458,14 @@ class _FileImport:
             uid = new_uid()
             card = replace(card, uid=uid)
             self.trying = (result, uid)
-        cid = self.writer.create(card, keys)
+            digest = None
+        batch = self.writer.batch
+        if digest is None:
+            cid = self.writer.create(card, keys)
+        else:
+            cid, state = self.writer.create_in_batch(card, keys)
+            if self.stable(card):
+                batch.fingerprints.append((cid, digest, state))
         self.gathered.append((result, uid, cid, keys))
         self.trying = None  # from here on, undoing the batch undoes this card too
         self.report.created += 1
@@ -384,7 +502,8 @@ class _FileImport:
         for result, uid in again:
             self._store_one(result, uid=uid)
 
-    def _store_one(self, result, *, uid: str = "", join: Join | None = None, keys: CardKeys | None = None) -> None:
+    def _store_one(self, result, *, uid: str = "", join: Join | None = None, keys: CardKeys | None = None,
+                   digest: bytes | None = None) -> None:
         # A savepoint per card (raw SQL: peewee's nested atomic() costs ~8x more per card): a card
         # the database refuses (a value SQLite cannot store, a constraint) is undone whole and
         # reported, and the rest of the file goes on.
@@ -392,7 +511,7 @@ class _FileImport:
         writer.cached_this_card.clear()
         self.conn.execute("SAVEPOINT import_card")
         try:
-            _store_card(result, self, uid=uid, join=join, keys=keys)
+            _store_card(result, self, uid=uid, join=join, keys=keys, digest=digest)
         except (sqlite3.OperationalError, OperationalError):
             raise  # disk full, I/O error: the caller's transaction rolls the whole file back
         except Exception as exc:  # noqa: BLE001 - one bad card must not stop the import
@@ -407,9 +526,9 @@ class _FileImport:
 
 
 def _store_card(result, run: _FileImport, *, uid: str = "", join: Join | None = None,
-                keys: CardKeys | None = None) -> None:
+                keys: CardKeys | None = None, digest: bytes | None = None) -> None:
     """One card, joined or created (`join` and `keys` when already known; `uid` for a card
-    without one that was given it before)."""
+    without one that was given it before; `digest`: its fingerprint, kept if it changes nothing)."""
     writer, index, report = run.writer, run.index, run.report
     card = result.card
     if join is None:
@@ -434,7 +553,7 @@ def _store_card(result, run: _FileImport, *, uid: str = "", join: Join | None = 
         entry = None
         keys = None
         if changed:
-            run.stored.pop(cid, None)
+            run.written(cid)
             writer.replace(cid, merged)
             # Journalled so `crm unmerge` can take the card back out (an unchanged card brought nothing).
             entry = journal.record(at=writer.now, kept_id=cid, before=existing, after=merged, absorbed=card,
@@ -444,6 +563,8 @@ def _store_card(result, run: _FileImport, *, uid: str = "", join: Join | None = 
         report.joins.append({"file": run.label, "card": result.index, "contact": cid,
                              "name": merged.display_name, "reason": join.reason, "evidence": join.evidence or None,
                              "changed": changed, "journal": entry})
+        if digest is not None and not changed and join.reason == "uid" and connected_on is None:
+            run.record_join(digest, cid, existing)
         card = merged
     if connected_on is not None:
         touch = writer.connected(cid, connected_on.isoformat())
@@ -492,9 +613,10 @@ def read_records(path: Path, data: bytes, fmt: str | None) -> Iterator:
             if fmt is None:
                 raise FormatError("not a vCard file nor a LinkedIn, Google Contacts or Outlook CSV export")
     if fmt == "vcard":
-        from crm.formats.vcard import read_cards
+        from crm.formats.vcard import card_segments, read_cards
 
-        return read_cards(data)
+        cards = card_segments(data) if data.strip() else None
+        return cards if cards is not None else read_cards(data)
     return read_csv_contacts(data, fmt)
 
 
@@ -521,8 +643,8 @@ def import_paths(paths: Iterable[Path], now: str, *, dry_run: bool = False, stri
         try:
             data = read_file(path)
             progress = on_file(path, data) if on_file else None
-            records = (normalised(result) for result in read_records(path, data, fmt))
-            del data  # read_records has decoded it: the bytes need not stay beside the text
+            records = read_records(path, data, fmt)
+            del data  # read_records keeps what it needs: the bytes need not stay beside it
             import_cards(records, str(path), report, state["writer"], state["index"], progress)
         except FormatError as exc:
             report.error(str(path), exc.message)

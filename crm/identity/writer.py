@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from crm.formats.card import ROLES, Card
 from crm.identity.roles import infer_role
+from crm.store.fingerprints import contact_state, record as record_fingerprints
 from crm.text import email_key, fold, interest_key, method_key, org_key, phone_key, url_key
 
 _CONTACT_COLUMNS = (
@@ -54,7 +55,7 @@ def card_keys(card: Card, region: str | None) -> CardKeys:
 
 
 class _Batch:
-    __slots__ = ("first_id", "next_id", "contacts", "methods", "extras", "interests")
+    __slots__ = ("first_id", "next_id", "contacts", "methods", "extras", "interests", "fingerprints")
 
     def __init__(self, first_id: int):
         self.first_id = first_id
@@ -63,6 +64,7 @@ class _Batch:
         self.methods: list[tuple] = []
         self.extras: list[tuple] = []
         self.interests: list[tuple] = []
+        self.fingerprints: list[tuple] = []  # crm.store.fingerprints rows of the new contacts
 
 
 class CardWriter:
@@ -77,10 +79,14 @@ class CardWriter:
         # Organisations and interests created since the last savepoint, undone if it is rolled back.
         self.cached_this_card: list[tuple[dict, str]] = []
         self.batch: _Batch | None = None
-        for oid, key in conn.execute("SELECT id, name_key FROM organisation ORDER BY id DESC"):
+        self.org_rows: dict[int, tuple[str, str]] = {}  # id -> (name, name_key)
+        self.interest_names: dict[int, str] = {}
+        for oid, name, key in conn.execute("SELECT id, name, name_key FROM organisation ORDER BY id DESC"):
             self.orgs[key] = oid  # descending: the oldest of any pre-m007 twins wins
-        for iid, key in conn.execute("SELECT id, name_key FROM interest ORDER BY id DESC"):
+            self.org_rows[oid] = (name, key)
+        for iid, name, key in conn.execute("SELECT id, name, name_key FROM interest ORDER BY id DESC"):
             self.interests[key] = iid
+            self.interest_names[iid] = name
 
     # ---- batches of new contacts ----
 
@@ -104,6 +110,7 @@ class CardWriter:
                           (_INSERT_EXTRA, batch.extras), (_INSERT_INTEREST, batch.interests)):
             if rows:
                 self.conn.executemany(sql, rows)
+        record_fingerprints(self.conn, batch.fingerprints)
         self.batch = None
         self.cached_this_card.clear()
 
@@ -114,7 +121,7 @@ class CardWriter:
         a savepoint copies each page a batch touches once more, a third of the batch's cost."""
         batch, self.batch = self.batch, None
         first = batch.first_id
-        for table in ("contact_interest", "extra_property", "contact_method"):
+        for table in ("card_fingerprint", "contact_interest", "extra_property", "contact_method"):
             self.conn.execute(f"DELETE FROM {table} WHERE contact_id >= ?", (first,))
         self.conn.execute("DELETE FROM contact WHERE id >= ?", (first,))
         for cache, key in reversed(self.cached_this_card):
@@ -136,6 +143,7 @@ class CardWriter:
                 "INSERT INTO organisation (name, name_key) VALUES (?, ?)", (name, key)
             ).lastrowid
             self.orgs[key] = oid
+            self.org_rows[oid] = (name, key)
             self.cached_this_card.append((self.orgs, key))
         return oid
 
@@ -146,6 +154,7 @@ class CardWriter:
         if iid is None:
             iid = self.conn.execute("INSERT INTO interest (name, name_key) VALUES (?, ?)", (name, key)).lastrowid
             self.interests[key] = iid
+            self.interest_names[iid] = name
             self.cached_this_card.append((self.interests, key))
         return iid
 
@@ -211,6 +220,19 @@ class CardWriter:
             batch.contacts.append((cid, *row))
         self._children(cid, card)
         return cid
+
+    def create_in_batch(self, card: Card, keys: CardKeys) -> tuple[int, bytes]:
+        """`create` inside a batch; also the new contact's `contact_state`, from the rows it
+        will have."""
+        batch = self.batch
+        methods, extras, interests = len(batch.methods), len(batch.extras), len(batch.interests)
+        cid = self.create(card, keys)
+        row = batch.contacts[-1]  # id, the scalars (organisation_id at 9), role, uid, ...
+        org = self.org_rows[row[9]] if row[9] is not None else (None, None)
+        contact = row[1:9] + org + row[10:12] + (row[16], row[12]) + row[13:16] + (row[17],)
+        return cid, contact_state(
+            contact, [method[1:7] for method in batch.methods[methods:]], [extra[2] for extra in batch.extras[extras:]],
+            [self.interest_names[iid] for iid in {link[1] for link in batch.interests[interests:]}])
 
     def connected(self, cid: int, on: str) -> int | None:
         """Record a LinkedIn connection as a `connect` touch on its date, once."""

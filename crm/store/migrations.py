@@ -657,8 +657,25 @@ M011_REVIEW_SUMMARY = Migration(
     ),
 )
 
+M012_CARD_FINGERPRINT = Migration(
+    12,
+    "m012_card_fingerprint",
+    (
+        # Per contact, the last card an import found to change nothing (or made it from), by a
+        # digest of its bytes, with a digest of the contact's stored rows then
+        # (`crm.store.fingerprints`): an unchanged re-import skips reading such a card while the
+        # contact's rows still give that digest. A cache, empty at first: a row that no longer
+        # fits is simply not used.
+        """CREATE TABLE card_fingerprint (
+            contact_id INTEGER PRIMARY KEY REFERENCES contact (id) ON DELETE CASCADE,
+            digest BLOB NOT NULL,
+            state BLOB NOT NULL)""",
+    ),
+)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     M001_INITIAL, M002_TOUCHPOINTS, M003_CADENCE, M004_MAIL, M005_PITCH, M006_CONVERSATION, M007_IDENTITY,
-    M008_SYNC, M009_TOUCH_SUMMARY, M010_LISTING_INDEX, M011_REVIEW_SUMMARY,
+    M008_SYNC, M009_TOUCH_SUMMARY, M010_LISTING_INDEX, M011_REVIEW_SUMMARY, M012_CARD_FINGERPRINT,
 )
 LATEST_VERSION = MIGRATIONS[-1].version

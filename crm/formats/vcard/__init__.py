@@ -11,11 +11,11 @@ See docs/vcard.md for the property mapping and the repairs the reader makes.
 from __future__ import annotations
 
 from crm.formats.vcard.props import NO_NAME
-from crm.formats.vcard.read import CardResult, count_hint, read_cards
+from crm.formats.vcard.read import CardResult, Segment, card_segments, count_hint, read_cards
 from crm.formats.vcard.write import PRODID, write_card, write_cards
 
 __all__ = [
-    "CardResult", "NO_NAME", "PRODID", "count_hint", "read_cards", "social_network",
+    "CardResult", "NO_NAME", "PRODID", "Segment", "card_segments", "count_hint", "read_cards", "social_network",
     "write_card", "write_cards",
 ]
 

@@ -57,10 +57,9 @@ def read_cards(data: bytes) -> Iterator[CardResult]:
     data = bytes(data)
     if not data.strip():
         raise FormatError("The file is empty.")
-    plain = vt.plain_utf8(data)
-    if plain is not None and _BOUNDARY_BYTES.search(plain) is not None:
-        return _read(plain, vt.clean_file())
-    del plain
+    cards = card_segments(data)
+    if cards is not None:
+        return (card.read() for card in cards)
     decoded = vt.decode_file(data)
     text = decoded.text
     if _BOUNDARY.search(text) is None and _PROPERTY_HINT.search(text) is None:
@@ -71,6 +70,42 @@ def read_cards(data: bytes) -> Iterator[CardResult]:
         decoded.text = text = text.replace("\x00", "")
         decoded.notes.append("NUL bytes removed")
     return _read(text, decoded)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One card's place in a file, read (`read`) only when asked."""
+
+    index: int  # 1-based card number within the file
+    line: int  # line of its BEGIN
+    body_line: int  # line of its first body line
+    body: str | bytes  # its lines (bytes of a `plain_utf8` file)
+    notes: tuple[str, ...]  # what was repaired to find it (a missing END...), the file's own first
+    decoded: vt.DecodedFile
+
+    def read(self) -> CardResult:
+        warnings = list(self.notes)
+        lines = _as_text(self.body)(self.body).split("\n")
+        try:
+            card = _parse_card(lines, self.body_line, self.decoded, warnings)
+        except _Broken as broken:
+            return CardResult(self.index, self.line, None, broken.message, tuple(warnings))
+        except Exception as exc:  # noqa: BLE001 - one bad card must not stop the import
+            message = f"The card could not be read (internal error: {type(exc).__name__}: {exc})."
+            return CardResult(self.index, self.line, None, message, tuple(warnings))
+        if self.decoded.dirty:
+            card = _scrub(card, warnings)
+        return CardResult(self.index, self.line, card, None, tuple(warnings))
+
+
+def card_segments(data: bytes) -> Iterator[Segment] | None:
+    """The cards of a file of plain UTF-8 (`vcard_text.plain_utf8`) with a BEGIN:VCARD line,
+    each read when asked: `read_cards` is `(s.read() for s in card_segments(data))` for such
+    a file. None for any other file (`read_cards` reads it whole)."""
+    plain = vt.plain_utf8(bytes(data))
+    if plain is None or _BOUNDARY_BYTES.search(plain) is None:
+        return None
+    return _cards(plain, vt.clean_file())
 
 
 def count_hint(data: bytes) -> int:
@@ -92,24 +127,16 @@ def _looks_binary(text: str) -> bool:
 
 def _read(source: str | bytes, decoded: vt.DecodedFile) -> Iterator[CardResult]:
     """The cards of `source`: the decoded text, or the bytes of a `plain_utf8` file."""
-    as_text = _as_text(source)
+    return (card.read() for card in _cards(source, decoded))
+
+
+def _cards(source: str | bytes, decoded: vt.DecodedFile) -> Iterator[Segment]:
     index = 0
     for begin_line, body_line, start, end, notes in _segments(source):
         index += 1
-        warnings: list[str] = list(decoded.notes) + notes if index == 1 else list(notes)
-        lines = as_text(source[start:end]).split("\n")
-        try:
-            card = _parse_card(lines, body_line, decoded, warnings)
-        except _Broken as broken:
-            yield CardResult(index, begin_line, None, broken.message, tuple(warnings))
-            continue
-        except Exception as exc:  # noqa: BLE001 - one bad card must not stop the import
-            message = f"The card could not be read (internal error: {type(exc).__name__}: {exc})."
-            yield CardResult(index, begin_line, None, message, tuple(warnings))
-            continue
-        if decoded.dirty:
-            card = _scrub(card, warnings)
-        yield CardResult(index, begin_line, card, None, tuple(warnings))
+        if index == 1 and decoded.notes:
+            notes = list(decoded.notes) + notes
+        yield Segment(index, begin_line, body_line, source[start:end], tuple(notes), decoded)
 
 
 _RAW_BYTE = re.compile("[\udc80-\udcff]")
