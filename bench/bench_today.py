@@ -45,7 +45,7 @@ ON = date(2026, 3, 2)  # the day `crm today --on` asks about; the log runs up to
 YEARS = 3
 RUNS = 7
 SEED = 20260302
-VERSION = 5  # bump when the generated data changes, so a stale cache is rebuilt
+VERSION = 6  # bump when the generated data or the schema changes, so a stale cache is rebuilt (6: m012)
 KINDS_OUT = ["check-in", "value-offer", "message", "message", "call", "meeting", "thank-you", "status-check",
              "introduction", "congratulate", "note", "connect"]
 KINDS_IN = ["message", "message", "call", "meeting", "note"]
