@@ -343,7 +343,7 @@ class _FileImport:
     def read_ahead(self, chunk: list) -> list[tuple]:
         """(item, its CardResult or None when its fingerprint is on record, digest, record) for
         each; the stored cards and states of the contacts the chunk's UIDs and fingerprints name."""
-        from crm.store.contacts import iter_cards
+        from crm.store.contacts import card_of, stored_rows
 
         digests = [self.fingerprint(item) for item in chunk]
         on_record = self.on_record
@@ -353,10 +353,11 @@ class _FileImport:
             out.append((item, None if seen else _read(item), digest, seen))
         by_uid = self.index.by_uid
         wanted = {by_uid[r.card.uid] for _i, r, _d, _s in out if r is not None and r.card is not None and r.card.uid in by_uid}
-        self.stored = dict(iter_cards(sorted(wanted))) if wanted else {}
         named = {seen[0] for *_rest, seen in out if seen} | {
             by_uid[r.card.uid] for _i, r, d, _s in out if d and r is not None and r.card is not None and r.card.uid in by_uid}
-        self.states = fingerprints.stored_states(self.conn, sorted(named)) if named else {}
+        rows = dict(stored_rows(sorted(wanted | named))) if wanted or named else {}
+        self.stored = {cid: card_of(rows[cid]) for cid in wanted if cid in rows}
+        self.states = {cid: fingerprints.stored_state(rows[cid]) for cid in named if cid in rows}
         return out
 
     def existing(self, cid: int) -> Card:

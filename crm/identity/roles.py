@@ -7,6 +7,7 @@ Data" is a hiring manager; "Engineering Manager" says nothing about your search,
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from crm.text import fold
 
@@ -21,6 +22,7 @@ _CLEAR_TITLES: tuple[tuple[str, str], ...] = (
 _PATTERNS = tuple((re.compile(rf"\b{re.escape(phrase)}\b"), role) for phrase, role in _CLEAR_TITLES)
 
 
+@lru_cache(maxsize=1 << 10)  # a book repeats its titles
 def infer_role(title: str) -> str | None:
     """The role a clear title names, else None."""
     text = " ".join(fold(title).replace(",", " ").replace("-", " ").split())

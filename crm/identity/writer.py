@@ -79,6 +79,7 @@ class CardWriter:
         # Organisations and interests created since the last savepoint, undone if it is rolled back.
         self.cached_this_card: list[tuple[dict, str]] = []
         self.batch: _Batch | None = None
+        self.keys_of: tuple[Card | None, CardKeys | None] = (None, None)  # the card `create` is writing
         self.org_rows: dict[int, tuple[str, str]] = {}  # id -> (name, name_key)
         self.interest_names: dict[int, str] = {}
         for oid, name, key in conn.execute("SELECT id, name, name_key FROM organisation ORDER BY id DESC"):
@@ -182,9 +183,14 @@ class CardWriter:
             + [("url", t) for t in card.urls] + [("social", t) for t in card.socials]
         )
         if methods:
-            region = self.region
-            rows = [(cid, medium, t.value, method_key(medium, t.value, region), t.kind, t.label, t.service, i)
-                    for i, (medium, t) in enumerate(methods)]
+            keyed, keys = self.keys_of
+            if keyed is card and keys is not None:  # `create` was given its keys: the norms are among them
+                socials = len(card.socials)
+                norms = [*keys.emails, *keys.phones, *keys.links[socials:], *keys.links[:socials]]
+            else:
+                norms = [method_key(medium, t.value, self.region) for medium, t in methods]
+            rows = [(cid, medium, t.value, norm, t.kind, t.label, t.service, i)
+                    for i, ((medium, t), norm) in enumerate(zip(methods, norms))]
             if batch is None:
                 self.conn.executemany(_INSERT_METHOD, rows)
             else:
@@ -218,7 +224,11 @@ class CardWriter:
             cid = batch.next_id
             batch.next_id += 1
             batch.contacts.append((cid, *row))
-        self._children(cid, card)
+        self.keys_of = (card, keys)
+        try:
+            self._children(cid, card)
+        finally:
+            self.keys_of = (None, None)
         return cid
 
     def create_in_batch(self, card: Card, keys: CardKeys) -> tuple[int, bytes]:

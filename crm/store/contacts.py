@@ -199,32 +199,41 @@ def contact_to_card(contact: Contact) -> Card:
     return next(iter_cards([contact.id]))[1]
 
 
-def iter_cards(contact_ids: Sequence[int] | None = None, batch: int = 500) -> Iterator[tuple[int, Card]]:
-    """(id, Card) for the given contacts (all when None), in id order, a few queries per batch."""
+@dataclass(frozen=True)
+class StoredRows:
+    """One contact's card as its rows hold it, with the keys stored beside it."""
+
+    # display_name, given_name, family_name, additional_names, name_prefix, name_suffix, nickname,
+    # name_key, organisation name and name_key (None without one), department, title, role, notes,
+    # bday_year, bday_month, bday_day, uid
+    contact: tuple
+    methods: list[tuple]  # (medium, value, norm, kind, label, service), in position order
+    extras: list[str]  # lines, in position order
+    interests: list[str]  # names, by lower(name)
+
+
+def stored_rows(contact_ids: Sequence[int], batch: int = 500) -> Iterator[tuple[int, StoredRows]]:
+    """(id, StoredRows) for the given contacts that exist, in the order given, a few queries per batch."""
     conn = database.connection()
-    if contact_ids is None:
-        ids = [cid for (cid,) in conn.execute("SELECT id FROM contact ORDER BY id")]
-    else:
-        ids = list(contact_ids)
-    for chunk in id_batches(ids, batch):
+    for chunk in id_batches(list(contact_ids), batch):
         marks = ",".join("?" * len(chunk))
-        rows = {
-            row[0]: row
+        contacts = {
+            row[0]: row[1:]
             for row in conn.execute(
                 "SELECT c.id, c.display_name, c.given_name, c.family_name, c.additional_names, c.name_prefix,"
-                " c.name_suffix, c.nickname, o.name, c.department, c.title, c.role, c.notes, c.bday_year,"
-                " c.bday_month, c.bday_day, c.uid FROM contact c LEFT JOIN organisation o"
+                " c.name_suffix, c.nickname, c.name_key, o.name, o.name_key, c.department, c.title, c.role,"
+                " c.notes, c.bday_year, c.bday_month, c.bday_day, c.uid FROM contact c LEFT JOIN organisation o"
                 f" ON o.id = c.organisation_id WHERE c.id IN ({marks})",
                 chunk,
             )
         }
         methods: dict[int, list] = {cid: [] for cid in chunk}
-        for cid, medium, value, kind, label, service in conn.execute(
-            "SELECT contact_id, medium, value, kind, label, service FROM contact_method"
+        for cid, *method in conn.execute(
+            "SELECT contact_id, medium, value, norm, kind, label, service FROM contact_method"
             f" WHERE contact_id IN ({marks}) ORDER BY contact_id, position, id",
             chunk,
         ):
-            methods[cid].append((medium, Typed(value=value, kind=kind, label=label, service=service)))
+            methods[cid].append(tuple(method))
         extras: dict[int, list[str]] = {cid: [] for cid in chunk}
         for cid, line in conn.execute(
             f"SELECT contact_id, line FROM extra_property WHERE contact_id IN ({marks}) ORDER BY contact_id, position",
@@ -239,21 +248,32 @@ def iter_cards(contact_ids: Sequence[int] | None = None, batch: int = 500) -> It
         ):
             interests[cid].append(name)
         for cid in chunk:
-            if cid not in rows:
-                continue
-            (_, name, given, family, additional, prefix, suffix, nickname, org, department, title, role,
-             notes, year, month, day, uid) = rows[cid]
-            card = Card(
-                display_name=name, given_name=given, family_name=family, additional_names=additional,
-                name_prefix=prefix, name_suffix=suffix, nickname=nickname, org=org or "",
-                department=department, title=title, role=role if role != "other" else "", note=notes,
-                birthday=Birthday(month=month, day=day, year=year) if month and day else None,
-                uid=uid or "", categories=interests[cid], extra=extras[cid],
-            )
-            lists = {"email": card.emails, "phone": card.phones, "url": card.urls, "social": card.socials}
-            for medium, typed in methods[cid]:
-                lists[medium].append(typed)
-            yield cid, card
+            if cid in contacts:
+                yield cid, StoredRows(contacts[cid], methods[cid], extras[cid], interests[cid])
+
+
+def card_of(rows: StoredRows) -> Card:
+    (name, given, family, additional, prefix, suffix, nickname, _name_key, org, _org_key, department, title, role,
+     notes, year, month, day, uid) = rows.contact
+    card = Card(
+        display_name=name, given_name=given, family_name=family, additional_names=additional,
+        name_prefix=prefix, name_suffix=suffix, nickname=nickname, org=org or "",
+        department=department, title=title, role=role if role != "other" else "", note=notes,
+        birthday=Birthday(month=month, day=day, year=year) if month and day else None,
+        uid=uid or "", categories=rows.interests, extra=rows.extras,
+    )
+    lists = {"email": card.emails, "phone": card.phones, "url": card.urls, "social": card.socials}
+    for medium, value, _norm, kind, label, service in rows.methods:
+        lists[medium].append(Typed(value=value, kind=kind, label=label, service=service))
+    return card
+
+
+def iter_cards(contact_ids: Sequence[int] | None = None, batch: int = 500) -> Iterator[tuple[int, Card]]:
+    """(id, Card) for the given contacts (all when None), in id order, a few queries per batch."""
+    if contact_ids is None:
+        contact_ids = [cid for (cid,) in database.connection().execute("SELECT id FROM contact ORDER BY id")]
+    for cid, rows in stored_rows(contact_ids, batch):
+        yield cid, card_of(rows)
 
 
 # ---- listing -------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-BATCH = 500  # ids or digests per query
+from crm.store.contacts import StoredRows
 
 
 def contact_state(contact: tuple, methods: Sequence[tuple], extras: Sequence[str], interests: Iterable[str]) -> bytes:
@@ -44,53 +44,13 @@ class Stored:
     norms: dict[str, list[str]]  # medium -> the norms of its methods, in order
 
 
-def _batches(items: Sequence, size: int = BATCH):
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
-def stored_states(conn: sqlite3.Connection, contact_ids: Sequence[int]) -> dict[int, Stored]:
-    found: dict[int, Stored] = {}
-    for chunk in _batches(sorted(set(contact_ids))):
-        marks = ",".join("?" * len(chunk))
-        contacts = {
-            row[0]: row[1:]
-            for row in conn.execute(
-                "SELECT c.id, c.display_name, c.given_name, c.family_name, c.additional_names, c.name_prefix,"
-                " c.name_suffix, c.nickname, c.name_key, o.name, o.name_key, c.department, c.title, c.role,"
-                " c.notes, c.bday_year, c.bday_month, c.bday_day, c.uid FROM contact c"
-                f" LEFT JOIN organisation o ON o.id = c.organisation_id WHERE c.id IN ({marks})",
-                chunk,
-            )
-        }
-        methods: dict[int, list[tuple]] = {cid: [] for cid in chunk}
-        for cid, *method in conn.execute(
-            "SELECT contact_id, medium, value, norm, kind, label, service FROM contact_method"
-            f" WHERE contact_id IN ({marks}) ORDER BY contact_id, position, id",
-            chunk,
-        ):
-            methods[cid].append(tuple(method))
-        extras: dict[int, list[str]] = {cid: [] for cid in chunk}
-        for cid, line in conn.execute(
-            f"SELECT contact_id, line FROM extra_property WHERE contact_id IN ({marks})"
-            " ORDER BY contact_id, position, id",
-            chunk,
-        ):
-            extras[cid].append(line)
-        interests: dict[int, list[str]] = {cid: [] for cid in chunk}
-        for cid, name in conn.execute(
-            "SELECT ci.contact_id, i.name FROM contact_interest ci JOIN interest i ON i.id = ci.interest_id"
-            f" WHERE ci.contact_id IN ({marks})",
-            chunk,
-        ):
-            interests[cid].append(name)
-        for cid, contact in contacts.items():
-            norms: dict[str, list[str]] = {"email": [], "phone": [], "url": [], "social": []}
-            for medium, _value, norm, *_rest in methods[cid]:
-                norms.setdefault(medium, []).append(norm)
-            found[cid] = Stored(contact_state(contact, methods[cid], extras[cid], interests[cid]),
-                                contact[0], contact[17], contact[7], contact[9] or "", norms)
-    return found
+def stored_state(rows: StoredRows) -> Stored:
+    norms: dict[str, list[str]] = {"email": [], "phone": [], "url": [], "social": []}
+    for medium, _value, norm, *_rest in rows.methods:
+        norms.setdefault(medium, []).append(norm)
+    contact = rows.contact
+    return Stored(contact_state(contact, rows.methods, rows.extras, rows.interests),
+                  contact[0], contact[17], contact[7], contact[9] or "", norms)
 
 
 def on_record(conn: sqlite3.Connection) -> dict[bytes, tuple[int, bytes]]:

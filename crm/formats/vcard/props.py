@@ -45,6 +45,23 @@ _SNIFF = (("/9j/", "JPEG"), ("iVBORw0KGgo", "PNG"), ("R0lGOD", "GIF"), ("Qk", "B
 _MEDIA_SUBTYPE = {"application/x-x509-user-cert": "X509", "application/pgp-keys": "PGP"}
 
 
+_QP: dict[vt.Params, bool] = {}
+
+
+def _quoted_printable(params: vt.Params) -> bool:
+    """True when the (last) ENCODING parameter says quoted-printable, as `decode` reads it."""
+    found = _QP.get(params)
+    if found is None:
+        if len(_QP) > 4096:
+            _QP.clear()
+        encoding = ""
+        for key, value in params:
+            if key == "ENCODING":
+                encoding = value.upper()
+        found = _QP[params] = encoding == "QUOTED-PRINTABLE"
+    return found
+
+
 class CardBuilder:
     """Collects one card's mapped fields while its properties are read."""
 
@@ -112,8 +129,8 @@ class CardBuilder:
         return fixed
 
     def text(self, params: vt.Params, raw: str, lineno: int) -> str:
-        if not params and raw.isascii():
-            return vt.unescape(raw).strip() if "\\" in raw else raw.strip()
+        if raw.isascii() and (not params or not _quoted_printable(params)):
+            return vt.unescape(raw).strip() if "\\" in raw else raw.strip()  # what decode gives back
         return vt.unescape(self.decode(params, raw, lineno)[0]).strip()
 
     def keep(self, group, name, params, rebuild, raw, line, lineno, decoded=None) -> None:
