@@ -64,10 +64,11 @@ def import_(app, paths, dry_run, strict, fmt, on, as_json):
 
     progress = _Progress(enabled=sys.stderr.isatty() and not as_json)
     try:
-        report = import_paths(
-            paths, app.moment(parse_on(app, on)), dry_run=dry_run, strict=strict, fmt=fmt, on_file=progress.start,
-            region=app.region,
-        )
+        with bulk_objects():  # the index and the batches: millions of objects, none in a cycle
+            report = import_paths(
+                paths, app.moment(parse_on(app, on)), dry_run=dry_run, strict=strict, fmt=fmt,
+                on_file=progress.start, region=app.region,
+            )
     finally:
         progress.finish()
     if as_json:

@@ -237,7 +237,7 @@ class CardSync(SyncRun):
             if found is not None and found[0] not in self.linked:
                 return found[0]
         if self._index is None:
-            from crm.identity.importer import IdentityIndex
+            from crm.identity.index import IdentityIndex
 
             self._index = IdentityIndex(database.connection(), self.region)
         join = self._index.match(card)
