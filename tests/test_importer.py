@@ -217,3 +217,30 @@ def test_a_reimport_skips_only_cards_whose_contact_is_as_it_left_it(run, tmp_pat
     assert people["Björn Lindqvist"]["title"] == "Staff Engineer"
     assert "gardening" in people["Élodie Moreau"]["interests"]
     assert imported(run, QUICKSTART)["unchanged"] == 4
+
+
+def test_an_import_into_an_empty_database_leaves_its_indexes_as_they_were(run, tmp_path, private_database):
+    """Into an empty contact table the import writes without four secondary indexes and builds
+    them after (crm.store.contacts.filling_empty_contacts): the schema is the same afterwards,
+    also when the file turns out unreadable halfway, and the indexes hold every row."""
+    def schema():
+        conn = sqlite3.connect(private_database)
+        found = sorted(conn.execute("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"))
+        conn.close()
+        return found
+
+    run("list")  # creates the database
+    before = schema()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Name,Mail\nAda,ada@x.example\n", encoding="utf-8")
+    refused = json.loads(run("import", bad, "--format", "linkedin", "--json").stdout)  # refused while read
+    assert "no recognisable header" in refused["errors"][0]["message"]
+    assert schema() == before
+    imported(run, QUICKSTART)
+    assert schema() == before
+    conn = sqlite3.connect(private_database)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    used = conn.execute("EXPLAIN QUERY PLAN SELECT id FROM contact WHERE name_key = 'omar haddad'").fetchall()
+    assert "contact_name_key" in str(used)
+    assert conn.execute("SELECT COUNT(*) FROM contact INDEXED BY contact_name_key WHERE name_key > ''").fetchone()[0] == 4
+    conn.close()

@@ -29,6 +29,7 @@ from crm.identity.rules import Join
 from crm.identity.index import IdentityIndex, _existing_card
 from crm.identity.writer import CardKeys, CardWriter, card_keys
 from crm.store import fingerprints
+from crm.store.contacts import filling_empty_contacts
 from crm.text import interest_key, org_key
 
 __all__ = ["CardWriter", "IdentityIndex", "ImportReport", "import_paths"]
@@ -505,7 +506,8 @@ def import_paths(paths: Iterable[Path], now: str, *, dry_run: bool = False, stri
             progress = on_file(path, data) if on_file else None
             records = read_records(path, data, fmt)
             del data  # read_records keeps what it needs: the bytes need not stay beside it
-            import_cards(records, str(path), report, state["writer"], state["index"], progress)
+            with filling_empty_contacts():
+                import_cards(records, str(path), report, state["writer"], state["index"], progress)
         except FormatError as exc:
             report.error(str(path), exc.message)
 
