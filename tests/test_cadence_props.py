@@ -230,3 +230,55 @@ def test_the_plan_shared_over_days_equals_each_day_on_its_own(history, days):
         for contact in snapshot.contacts:
             assert world.value_offer_for(contact) == plain_value_offer(world, contact)
     assert cadence.upcoming(snapshot, today, days) == sorted(first_seen.values(), key=lambda p: (p[0], p[1].rank()))
+
+
+@st.composite
+def application_histories(draw):
+    """Open applications with rounds around `today`, and a busy log around them: what rule 2 reads."""
+    today = DAY0
+    n_contacts = draw(st.integers(1, 4))
+    contacts = [Contact(cid, f"P{cid}", None, draw(st.sampled_from(ROLES)), day(-100)) for cid in range(1, n_contacts + 1)]
+    ids = st.integers(1, n_contacts)
+    applications = []
+    for aid in range(1, draw(st.integers(1, 3)) + 1):
+        rounds = tuple(Round(aid * 10 + n, n, day(draw(st.integers(-20, 5))), None,
+                             tuple(dict.fromkeys(draw(st.lists(ids, max_size=2)))))
+                       for n in range(1, draw(st.integers(1, 3)) + 1))
+        outcome = draw(st.sampled_from([None, None, "rejected"]))
+        applications.append(Application(aid, "Acme", f"Role {aid}", draw(st.one_of(st.none(), ids)), None, outcome,
+                                        day(draw(st.integers(-5, 20))) if outcome else None, rounds))
+    touches = draw(st.lists(st.builds(
+        Touch, ids, st.builds(day, st.integers(-25, 0)),
+        st.sampled_from(["message", "status-check", "call", "note", "thank-you"]), st.sampled_from(["out", "in"]),
+        st.none(), st.one_of(st.none(), st.integers(1, len(applications))),
+    ), max_size=30))
+    return contacts, applications, [], touches, today
+
+
+@hsettings(**SETTINGS)
+@given(st.one_of(histories(), application_histories()), st.integers(0, 20))
+def test_the_snapshot_holds_every_touch_the_rules_read(history, days):
+    """from_log keeps of the log only what the rules can read, on `as_of` and the days after
+    (for rule 2, only touches after an open application's latest round by then): the engine
+    given every touch instead says the same, day after day."""
+    from dataclasses import replace
+
+    from crm.cadence.rules import World, application_touches
+
+    contacts, applications, offers, touches, today = history
+    snapshot = cadence.from_log(today, contacts, applications, offers, touches, horizon=today + timedelta(days=days))
+    counted = [t for t in touches if t.on <= today and t.kind not in settings.NOT_A_TOUCH_KINDS]
+    everything = replace(snapshot, touches=tuple(sorted(counted, key=cadence.touch_order)),
+                         intro_touches=tuple(sorted(counted, key=cadence.touch_order)))
+    assert set(snapshot.touches) <= set(everything.touches)
+    for n in range(days + 1):
+        on = today + timedelta(days=n)
+        assert cadence.suggest(snapshot, on) == cadence.suggest(everything, on)
+        # What rule 2 reads of each open application: the replies and status checks after its latest round.
+        kept, whole = World(snapshot, on), World(everything, on)
+        for application, rounds in kept.open_applications():
+            if rounds:
+                read = [sorted((t for t in application_touches(w, application, rounds) if t.on > rounds[-1].on
+                                and (t.direction == "in" or t.kind == "status-check")), key=cadence.touch_order)
+                        for w in (kept, whole)]
+                assert read[0] == read[1]

@@ -260,8 +260,9 @@ def from_log(
     - rounds dated by the day after `horizon` (`settings.PREPARE_DAYS_BEFORE`: a round is booked
       before it happens, and rule 0 reads tomorrow's rounds), offers dated by `horizon`;
       applications, whatever their date;
-    - the touches rule 2 reads, as of `as_of`: the inbound touches and status checks of people
-      on applications still open on `as_of`, and those linked to such an application;
+    - the touches rule 2 reads, as of `as_of` (`status_check_since`): the inbound touches and
+      status checks dated after the latest round held by `as_of` of an application still open
+      then, linked to it, or unlinked and with someone on it by then;
     - timelines stated by `horizon`, on their application, by (stated_on, id);
     - the touches rule 11 reads, as of `as_of` (`intro_touches`): of the two people of each
       introduction offer, the inbound ones and the outbound intro-consent and introduction ones;
@@ -298,8 +299,8 @@ def from_log(
             last_congratulate_on=full.last_congratulate_on if contact.id in congratulated else None,
         )
 
-    open_ids = {a.id for a in applications if is_open(a, as_of)}
-    people = {cid for a in applications if a.id in open_ids for cid in people_on(a)}
+    since_for_contact, since_for_application = status_check_since(applications, as_of)
+
     def may_come_due(contact: Contact) -> bool:
         if contact.id in involved:
             return True
@@ -321,8 +322,9 @@ def from_log(
         touches=tuple(sorted(
             (
                 t for t in log
-                if (t.direction == "in" or t.kind == "status-check")
-                and (t.contact_id in people or t.application_id in open_ids)
+                if (t.direction == "in" or t.kind == "status-check") and (
+                    (t.application_id is None and t.on > since_for_contact.get(t.contact_id, as_of))
+                    or t.on > since_for_application.get(t.application_id, as_of))
             ),
             key=touch_order,
         )),
@@ -369,6 +371,34 @@ def interval_and_source(role: str, cadence_days: int | None) -> tuple[int | None
 def is_open(application: Application, as_of: date) -> bool:
     """No outcome known on `as_of` (an outcome without a date is known whenever it is asked)."""
     return application.outcome is None or (application.outcome_on is not None and application.outcome_on > as_of)
+
+
+def status_check_since(applications: Iterable[Application], as_of: date) -> tuple[dict[int, date], dict[int, date]]:
+    """What of the log rule 2 can read on `as_of` and after: of an application open on `as_of`,
+    only touches after its latest round (replies after it, status checks after the last reply
+    or it), linked to it or unlinked and with someone on it. Its latest round only moves later
+    as the days go on, and no touch dated after `as_of` is in the snapshot; so an application
+    with no round yet needs none, and for the others the touches dated after the latest round
+    held by `as_of` are all it can read. Returns that round's day per contact on such an
+    application (the recruiter, the interviewers by then; the earliest when on several) and
+    per application."""
+    for_contact: dict[int, date] = {}
+    for_application: dict[int, date] = {}
+    for application in applications:
+        if not is_open(application, as_of):
+            continue
+        held = [r for r in application.rounds if r.on <= as_of]
+        if not held:
+            continue
+        latest = max(r.on for r in held)
+        for_application[application.id] = latest
+        people = {cid for r in held for cid in r.interviewer_ids}
+        if application.recruiter_id is not None:
+            people.add(application.recruiter_id)
+        for cid in people:
+            if cid not in for_contact or latest < for_contact[cid]:
+                for_contact[cid] = latest
+    return for_contact, for_application
 
 
 def people_on(application: Application) -> set[int]:

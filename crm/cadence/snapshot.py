@@ -13,13 +13,15 @@ before D" is `"on" < 'D+1'` as text, which the index answers as a range.
 """
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from datetime import date, timedelta
+from operator import itemgetter
 
 from crm.cadence import settings
 from crm.cadence.engine import NO_TOUCHES, Application, Contact, Offer, Round, Snapshot, Touch, TouchSummary, touch_order
-from crm.cadence.model import INTRO_KINDS, Timeline
+from crm.cadence.model import INTRO_KINDS, ONE_DAY, Timeline, status_check_since
 from crm.store.models import database
 
 _NOT_A_TOUCH = settings.NOT_A_TOUCH_SQL
@@ -59,8 +61,12 @@ _INTRODUCED_CTE = """introduced(id) AS MATERIALIZED (
 # has its summary computed from the log instead, by subqueries that walk its index entries
 # backwards from :next and stop at the first match. Keep-warm-only contacts that cannot come
 # due by the horizon are left out (see cadence.from_log): with 20k keep-warm contacts most are.
-# The candidates come from the partial index contact_keep_warm (m009; settings.KEEP_WARM_DAYS
-# has no interval for `other`), not from a walk over the whole address book.
+# Two parts, each in id order: the contacts involved (on an application, an offer made for them,
+# an introduction) that are not in the second part; the keep-warm contacts that may come due,
+# from the partial index contact_keep_warm (m009; settings.KEEP_WARM_DAYS has no interval for
+# `other`), not from a walk over the whole address book. No UNION to sort or deduplicate: the
+# parts are disjoint, and the loader merges them in id order. (In the other order SQLite's plan
+# costs a third more.)
 def _as_of(column: str, fallback: str) -> str:
     """The summary's column when nothing of this contact's is dated after as_of, else `fallback`."""
     return (f"CASE WHEN s.last_on IS NULL THEN NULL WHEN s.last_on < :next THEN substr(s.{column}, 1, 10)"
@@ -76,16 +82,18 @@ _COUNTED = f"t.kind NOT IN ({_NOT_A_TOUCH})"
 _INTERVAL = "COALESCE(c.cadence_days, CASE c.role {} END)".format(
     " ".join(f"WHEN '{role}' THEN {days}" for role, days in sorted(settings.KEEP_WARM_DAYS.items()))
 )
-_CONTACTS = f"""
-WITH on_application(id) AS MATERIALIZED (
-    SELECT recruiter_id FROM application WHERE recruiter_id IS NOT NULL
-    UNION SELECT contact_id FROM round_interviewer
-), congratulated(id) AS MATERIALIZED (
-    SELECT for_contact_id FROM offer WHERE kind = 'congratulation' AND for_contact_id IS NOT NULL AND "on" <= :horizon
-), offered(id) AS MATERIALIZED (
-    SELECT for_contact_id FROM offer WHERE for_contact_id IS NOT NULL AND "on" <= :horizon
-), {_INTRODUCED_CTE}{{around_ctes}}
-SELECT c.id, c.display_name, o.name, c.role, substr(c.created_at, 1, 10), c.cadence_days, c.snoozed_until, c.paused,
+_ON_KEEP_WARM = "(c.role != 'other' OR c.cadence_days IS NOT NULL)"  # contact_keep_warm's condition
+# Last touched at least the interval before the horizon (or never, or on a date SQLite cannot
+# read: the loader reports those). For a role's interval, whose day bound is one constant
+# (SQLite works out `date(:horizon, ...)` once), as text: `"on" < 'D'` is "dated before D",
+# without a date function per contact.
+_DUE_BY_ROLE = "CASE c.role {} END".format(" ".join(
+    f"WHEN '{role}' THEN date(:horizon, '-{days - 1} days')" for role, days in sorted(settings.KEEP_WARM_DAYS.items())))
+_MAY_COME_DUE = f"""{_INTERVAL} IS NOT NULL AND (s.last_on IS NULL OR CASE
+    WHEN s.last_on < :next AND c.cadence_days IS NULL THEN s.last_on < {_DUE_BY_ROLE}
+    ELSE COALESCE(julianday(:horizon) - julianday({_as_of("last_on", _last(_COUNTED))}) >= {_INTERVAL}, 1) END)"""
+_CONTACT_COLUMNS = f"""c.id, c.display_name, o.name, c.role, substr(c.created_at, 1, 10), c.cadence_days,
+    c.snoozed_until, c.paused,
     {_as_of("last_out_on", _last(f"t.direction = 'out' AND {_COUNTED}"))},
     {_as_of("last_in_on", _last(f"t.direction = 'in' AND {_COUNTED}"))},
     {_as_of("keep_warm_from", _last(f"t.direction = 'out' AND t.kind IN ({_KEEP_WARM})",
@@ -95,16 +103,27 @@ SELECT c.id, c.display_name, o.name, c.role, substr(c.created_at, 1, 10), c.cade
     CASE WHEN c.id IN on_application THEN COALESCE(s.first_connect_on < :next, 0) ELSE 0 END,
     (SELECT group_concat(g.offer_id) FROM offer_given g WHERE g.contact_id = c.id AND g.first_on < :next),
     (SELECT group_concat(ci.interest_id) FROM contact_interest ci WHERE ci.contact_id = c.id),
-    c.keep_warm_since
-FROM (SELECT id FROM contact INDEXED BY contact_keep_warm WHERE role != 'other' OR cadence_days IS NOT NULL
-      UNION SELECT id FROM on_application UNION SELECT id FROM offered UNION SELECT id FROM introduced) AS candidate
-    JOIN contact c ON c.id = candidate.id LEFT JOIN organisation o ON o.id = c.organisation_id
-    LEFT JOIN contact_summary s ON s.contact_id = c.id
-WHERE {{around_contact}} c.created_at < :horizon_next
-  AND (c.id IN on_application OR c.id IN offered OR c.id IN introduced OR (
-      {_INTERVAL} IS NOT NULL
-      AND COALESCE(julianday(:horizon) - julianday({_as_of("last_on", _last(_COUNTED))}) >= {_INTERVAL}, 1)))
-ORDER BY c.id
+    c.keep_warm_since"""
+_CONTACT_JOINS = """LEFT JOIN contact_summary s ON s.contact_id = c.id
+    LEFT JOIN organisation o ON o.id = c.organisation_id"""
+_CONTACTS = f"""
+WITH on_application(id) AS MATERIALIZED (
+    SELECT recruiter_id FROM application WHERE recruiter_id IS NOT NULL
+    UNION SELECT contact_id FROM round_interviewer
+), congratulated(id) AS MATERIALIZED (
+    SELECT for_contact_id FROM offer WHERE kind = 'congratulation' AND for_contact_id IS NOT NULL AND "on" <= :horizon
+), offered(id) AS MATERIALIZED (
+    SELECT for_contact_id FROM offer WHERE for_contact_id IS NOT NULL AND "on" <= :horizon
+), {_INTRODUCED_CTE}, involved(id) AS MATERIALIZED (
+    SELECT id FROM on_application UNION SELECT id FROM offered UNION SELECT id FROM introduced
+){{around_ctes}}
+SELECT {_CONTACT_COLUMNS}
+FROM {{involved}} JOIN contact c ON c.id = i.id {_CONTACT_JOINS}
+WHERE c.created_at < :horizon_next AND NOT COALESCE({_ON_KEEP_WARM} AND {_MAY_COME_DUE}, 0)
+UNION ALL
+SELECT {_CONTACT_COLUMNS}
+FROM {{keep_warm}} {_CONTACT_JOINS}
+WHERE {_ON_KEEP_WARM} AND c.created_at < :horizon_next AND {_MAY_COME_DUE}
 """
 
 _INTERESTS = "SELECT id, name FROM interest"
@@ -130,30 +149,24 @@ _OFFER_INTERESTS = """
 SELECT oi.offer_id, i.name FROM offer_interest oi JOIN interest i ON i.id = oi.interest_id
 """
 
-# The touches the status-check rule reads (inbound ones and status checks) of the people on
-# applications still open on as_of, then those linked to such an application with anyone else:
-# two index look-ups (one query with OR would scan the log). INDEXED BY: once ANALYZE has seen
-# that most touches have no application, the planner would rather scan the whole log than use
-# the application_id index.
-_OPEN_APPLICATIONS = """
-WITH{around_ctes} open_application(id) AS MATERIALIZED (
-    SELECT id FROM application
-    WHERE (outcome IS NULL OR (outcome_on IS NOT NULL AND outcome_on > :as_of)){and_where}
-), people(id) AS MATERIALIZED (
-    SELECT recruiter_id FROM application WHERE id IN open_application AND recruiter_id IS NOT NULL
-    UNION
-    SELECT ri.contact_id FROM round_interviewer ri JOIN interview_round r ON r.id = ri.round_id
-    WHERE r.application_id IN open_application AND r."on" < :rounds_next
-)"""
-_PEOPLE_LOG = f"""{{open_applications}}
-SELECT contact_id, substr("on", 1, 10), kind, direction, offer_id, application_id, declined FROM touchpoint
-WHERE contact_id IN people AND "on" < :next AND kind NOT IN ({_NOT_A_TOUCH})
-  AND (direction = 'in' OR kind = 'status-check')
-"""
-_LINKED_LOG = f"""{{open_applications}}
-SELECT t.contact_id, substr(t."on", 1, 10), t.kind, t.direction, t.offer_id, t.application_id, t.declined
-FROM open_application oa CROSS JOIN touchpoint t INDEXED BY touchpoint_application_id ON t.application_id = oa.id
-WHERE t.contact_id NOT IN people AND t."on" < :next AND t.kind NOT IN ({_NOT_A_TOUCH})
+# The touches the status-check rule reads (inbound ones and status checks, `status_check_since`):
+# of each person on an application open on as_of, the unlinked ones dated after the
+# application's latest round by then; of each such application, those linked to it dated after
+# that round. :people and :applications map ids to the day after that round, as JSON objects
+# (worked out from the applications and rounds just loaded): two index range scans, one per
+# contact and one per application. INDEXED BY: once ANALYZE has seen that most touches have no
+# application, the planner would rather scan the whole log than use the application_id index.
+# UNION: a touch linked to an application, of a person on it, would come twice.
+_STATUS_LOG = f"""
+SELECT t.id, t.contact_id, substr(t."on", 1, 10), t.kind, t.direction, t.offer_id, t.application_id, t.declined
+FROM json_each(:people) p CROSS JOIN touchpoint t ON t.contact_id = CAST(p.key AS INTEGER)
+WHERE t."on" >= p.value AND t."on" < :next AND t.kind NOT IN ({_NOT_A_TOUCH})
+  AND (t.direction = 'in' OR t.kind = 'status-check') AND t.application_id IS NULL
+UNION
+SELECT t.id, t.contact_id, substr(t."on", 1, 10), t.kind, t.direction, t.offer_id, t.application_id, t.declined
+FROM json_each(:applications) p CROSS JOIN touchpoint t INDEXED BY touchpoint_application_id
+    ON t.application_id = CAST(p.key AS INTEGER)
+WHERE t."on" >= p.value AND t."on" < :next AND t.kind NOT IN ({_NOT_A_TOUCH})
   AND (t.direction = 'in' OR t.kind = 'status-check')
 """
 
@@ -175,27 +188,21 @@ WHERE contact_id IN introduced{{and_where}} AND "on" < :next AND kind NOT IN ({_
 def _queries(around: bool) -> dict[str, str]:
     """The SQL for one scope: everyone, or around one contact."""
     shared = {"interviewers": _INTERVIEWERS, "offers": _OFFERS, "offer_interests": _OFFER_INTERESTS,
-              "interests": _INTERESTS}
+              "interests": _INTERESTS, "status_log": _STATUS_LOG}  # status_log: scoped by its parameters
     if not around:
-        open_applications = _OPEN_APPLICATIONS.format(around_ctes="", and_where="")
         return shared | {
-            "contacts": _CONTACTS.format(around_ctes="", around_contact=""),
+            "contacts": _CONTACTS.format(around_ctes="", keep_warm="contact c INDEXED BY contact_keep_warm",
+                                        involved="involved i"),
             "applications": _APPLICATIONS.format(where=""),
             "rounds": _ROUNDS.format(and_where=""),
-            "people_log": _PEOPLE_LOG.format(open_applications=open_applications),
-            "linked_log": _LINKED_LOG.format(open_applications=open_applications),
             "timelines": _TIMELINES.format(and_where=""),
             "intro_log": _INTRO_LOG.format(and_where=""),
         }
-    open_applications = _OPEN_APPLICATIONS.format(
-        around_ctes=_AROUND + ",", and_where=" AND id IN around_application"
-    )
     return shared | {
-        "contacts": _CONTACTS.format(around_ctes="," + _AROUND, around_contact="c.id IN around AND"),
+        "contacts": _CONTACTS.format(around_ctes="," + _AROUND, keep_warm="around a JOIN contact c ON c.id = a.id",
+                                    involved="(SELECT id FROM involved WHERE id IN around) i"),
         "applications": f"WITH {_AROUND.strip()}" + _APPLICATIONS.format(where=" WHERE a.id IN around_application"),
         "rounds": f"WITH {_AROUND.strip()}" + _ROUNDS.format(and_where=" AND application_id IN around_application"),
-        "people_log": _PEOPLE_LOG.format(open_applications=open_applications),
-        "linked_log": _LINKED_LOG.format(open_applications=open_applications),
         "timelines": f"WITH {_AROUND.strip()}" + _TIMELINES.format(and_where=" AND application_id IN around_application"),
         "intro_log": _INTRO_LOG.replace("WITH ", f"WITH {_AROUND.strip()},\n", 1).format(
             and_where=" AND contact_id IN around"),
@@ -291,7 +298,7 @@ def _load(as_of: date, horizon: date, around: int | None) -> Snapshot:
         )
 
     contacts = []
-    for row in rows("contacts"):
+    for row in sorted(rows("contacts"), key=_first):  # the query's two parts, each in id order
         try:
             contacts.append(contact(row))
         except (ValueError, TypeError, OverflowError) as exc:
@@ -321,13 +328,17 @@ def _load(as_of: date, horizon: date, around: int | None) -> Snapshot:
     def touch(r) -> Touch:
         return Touch(r[0], day[r[1]], r[2], r[3], r[4], r[5], bool(r[6]))
 
-    touches = sorted((t for log in ("people_log", "linked_log") for t in each(log, touch)), key=touch_order)
+    since_for_contact, since_for_application = status_check_since(applications, as_of)
+    params["people"] = json.dumps({cid: (on + ONE_DAY).isoformat() for cid, on in since_for_contact.items()})
+    params["applications"] = json.dumps({aid: (on + ONE_DAY).isoformat() for aid, on in since_for_application.items()})
+    touches = sorted(each("status_log", lambda r: touch(r[1:])), key=touch_order)
     intro_touches = sorted(each("intro_log", touch), key=touch_order)
     return Snapshot(as_of, tuple(contacts), applications, offers, tuple(touches), tuple(intro_touches),
                     tuple(skipped))
 
 
 _RAW = re.compile("[\udc80-\udcff]")
+_first = itemgetter(0)
 
 
 def _lenient_text(raw: bytes) -> str:
