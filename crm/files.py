@@ -14,7 +14,6 @@ import signal
 import stat
 import threading
 from contextlib import contextmanager
-import tempfile
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -110,6 +109,8 @@ def make_private_dirs(directory: Path) -> None:
 
 def private_temp(directory: Path, name: str, purpose: str) -> Path:
     """A new empty 0600 file beside `name`, named so `stale_temp_files` can find it later."""
+    import tempfile  # here: with random and shutil (bz2, lzma) it costs ~4 ms, and most commands write no file
+
     fd, tmp = tempfile.mkstemp(prefix=f".{name}.{purpose}-{os.getpid()}-", suffix=".tmp", dir=directory)
     os.close(fd)
     return Path(tmp)

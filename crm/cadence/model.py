@@ -16,16 +16,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-from crm import shapes
 from crm.cadence import settings
+
+if TYPE_CHECKING:  # the shapes are for the type checker: 30 TypedDicts cost `crm today` ~5 ms to build
+    from crm import shapes
 
 ONE_DAY = timedelta(days=1)
 ACTION_RANK: dict[str, int] = {action: rank for rank, action in enumerate(settings.ACTIONS)}
 
 
 # ---- the input ------------------------------------------------------------------------------
+
+# Every value class has a docstring: without one, @dataclass writes one from inspect.signature,
+# which costs `crm today` (it builds all of them at import) ~0.4 ms a class.
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +76,8 @@ NO_TOUCHES = TouchSummary()
 
 @dataclass(frozen=True, slots=True)
 class Contact:
+    """A person the rules may suggest a touch for, with the summary of their log (`touches`)."""
+
     id: int
     name: str
     org: str | None = None
@@ -86,6 +93,8 @@ class Contact:
 
 @dataclass(frozen=True, slots=True)
 class Round:
+    """One interview round of an application, on a day, with its interviewers."""
+
     id: int
     number: int
     on: date
@@ -105,6 +114,8 @@ class Timeline:
 
 @dataclass(frozen=True, slots=True)
 class Application:
+    """A job application: its recruiter, its rounds and timelines, and its outcome once known."""
+
     id: int
     org: str
     position: str
@@ -118,6 +129,8 @@ class Application:
 
 @dataclass(frozen=True, slots=True)
 class Offer:
+    """Something of value you can give (`crm offer`): for one person, or for whoever it fits."""
+
     id: int
     kind: str  # article | introduction | congratulation | event | resource
     title: str
@@ -155,6 +168,8 @@ class Snapshot:
 
 @dataclass(frozen=True, slots=True)
 class Suggestion:
+    """One touch due: for whom, what, since when, why, and with which offer or application."""
+
     contact: Contact
     action: str  # one of settings.ACTIONS
     due: date

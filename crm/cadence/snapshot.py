@@ -22,7 +22,7 @@ from operator import itemgetter
 from crm.cadence import settings
 from crm.cadence.engine import NO_TOUCHES, Application, Contact, Offer, Round, Snapshot, Touch, TouchSummary, touch_order
 from crm.cadence.model import INTRO_KINDS, ONE_DAY, Timeline, status_check_since
-from crm.store.models import database
+from crm.store.db import database
 
 _NOT_A_TOUCH = settings.NOT_A_TOUCH_SQL
 _KEEP_WARM = ", ".join(f"'{kind}'" for kind in sorted(settings.KEEP_WARM_KINDS)) or "''"
@@ -213,7 +213,7 @@ _SCOPES = {False: _queries(False), True: _queries(True)}
 
 
 def load_snapshot(as_of: date, horizon: date | None = None, *, around: int | None = None) -> Snapshot:
-    """The engine's input from the bound database (`crm.store.models.database`), as of `as_of`.
+    """The engine's input from the bound database (`crm.store.db.database`), as of `as_of`.
 
     Touches are counted up to `as_of`; rounds, offers and contacts are loaded up to `horizon`
     (default `as_of`), so `crm.cadence.engine.upcoming` can replay the days to the horizon and see

@@ -355,6 +355,14 @@ def json_option(func: Callable) -> Callable:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON (documented, stable shape).")(func)
 
 
+def sender_option(func: Callable) -> Callable:
+    """`--from NAME` (env CRM_NAME): the name a draft is signed with (`crm draft`, `crm today --drafts`)."""
+    return click.option(
+        "--from", "sender", metavar="NAME", envvar="CRM_NAME",
+        help="Sign drafts with this name [env: CRM_NAME; default: no signature line].",
+    )(func)
+
+
 def on_option(help_text: str = "Act as of this date (YYYY-MM-DD, today, yesterday, -Nd) [default: today].") -> Callable:
     return click.option("--on", "on", metavar="DATE", default=None, help=help_text)
 

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import click
 
-from crm.cli.base import bulk_objects, cli, echo_json, json_option, on_option, parse_on, pass_db
-from crm.cli.everyday import sender_option
+from crm.cli.base import bulk_objects, cli, echo_json, json_option, on_option, parse_on, pass_db, sender_option
 from crm.errors import InvalidInput
 from crm.render import clean
 

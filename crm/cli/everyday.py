@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Callable
 
 import click
 
-from crm.cli.base import cli, echo_json, json_option, on_option, parse_on, pass_db, positive
+from crm.cli.base import cli, echo_json, json_option, on_option, parse_on, pass_db, positive, sender_option
 from crm.errors import FormatError, InvalidInput
 from crm.render import clean, table
 
@@ -16,14 +15,6 @@ from crm.render import clean, table
 # tests/test_drafts.py holds it equal to crm.cadence.settings.ACTIONS.
 DRAFT_ACTIONS = ("thank-you", "feedback-request", "courtesy-note", "withdrawal", "status-check", "connect",
                  "introduction", "intro-consent", "congratulate", "value-offer", "check-in")
-
-
-def sender_option(func: Callable) -> Callable:
-    """`--from NAME` (env CRM_NAME): the name a draft is signed with. Shared with `crm today --drafts`."""
-    return click.option(
-        "--from", "sender", metavar="NAME", envvar="CRM_NAME",
-        help="Sign drafts with this name [env: CRM_NAME; default: no signature line].",
-    )(func)
 
 
 def user_template_dir():

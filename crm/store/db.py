@@ -10,12 +10,16 @@ import os
 import sqlite3
 from pathlib import Path
 
-from peewee import SqliteDatabase
+from peewee import DatabaseProxy, SqliteDatabase
 
 from crm.errors import StorageError, environment_error
 from crm.files import check_name_lengths, in_system_tree, make_private_dirs, special_kind
 from crm.store.migrations import LATEST_VERSION, M007_IDENTITY, MIGRATIONS, Migration
-from crm.store.models import database
+
+# The database every model (crm.store.models, which re-exports it) and every query goes through;
+# `open_database` binds it. Here rather than with the models, so that a command reading through
+# SQL alone (`crm today`) does not build thirty model classes.
+database = DatabaseProxy()
 
 BUSY_TIMEOUT_SECONDS = 30
 APP_NAME = "crm"

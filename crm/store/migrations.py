@@ -12,6 +12,8 @@ from typing import Callable
 
 @dataclass(frozen=True)
 class Migration:
+    """One numbered schema change: its statements run in one savepoint, with its schema_migration row."""
+
     version: int
     name: str
     statements: tuple[str, ...]

@@ -8,7 +8,6 @@ from __future__ import annotations
 from peewee import (
     BooleanField,
     CompositeKey,
-    DatabaseProxy,
     DateField,
     ForeignKeyField,
     IntegerField,
@@ -16,9 +15,8 @@ from peewee import (
 )
 from peewee import TextField as _PeeweeText
 
+from crm.store.db import database  # noqa: F401  (the models are bound to it; re-exported)
 from crm.text import nfc
-
-database = DatabaseProxy()
 
 # The longest own keep-in-touch interval (ten years): the cadence engine adds it to dates, and a
 # huge one would push them past the year 9999. `crm cadence` and `crm check` hold to it.
