@@ -222,6 +222,9 @@ def test_the_plan_shared_over_days_equals_each_day_on_its_own(history, days):
         assert cadence.suggest(snapshot, on, plan) == alone
         for s in alone:
             first_seen.setdefault(s.key, (on, s))
+        # `crm today` writes the reasons it shows only: the same first suggestions, the same count.
+        for limit in (0, 1, 3, len(alone) + 1):
+            assert cadence.suggest_first(snapshot, on, limit) == (alone[:limit], len(alone))
         due = dict((c.id, d) for c, d in plan.keep_warm_due_by(on))
         for contact in snapshot.contacts:
             expected = keep_warm_due(contact, on)

@@ -28,20 +28,39 @@ from crm.cadence.model import (  # noqa: F401  (the engine's public values, re-e
     ONE_DAY,
     NO_TOUCHES,
 )
-from crm.cadence.rules import Plan, World, candidates
+from crm.cadence.rules import KeepWarmDue, Plan, World, candidates
 
 
 def suggest(snapshot: Snapshot, today: date, plan: Plan | None = None) -> list[Suggestion]:
     """Every suggestion due on `today`, at most one per contact, best first (rule 8). `plan`:
     the snapshot's `crm.cadence.rules.Plan`, when one is at hand (several days of one snapshot share it)."""
-    return sorted(_best(snapshot, today, plan), key=Suggestion.rank)
+    return [_written(found) for found in _ranked(snapshot, today, plan)]
 
 
-def _best(snapshot: Snapshot, today: date, plan: Plan | None) -> Iterable[Suggestion]:
-    """`suggest`'s suggestions, in no order."""
+def suggest_first(snapshot: Snapshot, today: date, limit: int, plan: Plan | None = None) -> tuple[list[Suggestion], int]:
+    """`suggest(...)[:limit]`, and how many `suggest` would give: only the reasons shown are written."""
+    ranked = _ranked(snapshot, today, plan)
+    return [_written(found) for found in ranked[:max(limit, 0)]], len(ranked)
+
+
+def _ranked(snapshot: Snapshot, today: date, plan: Plan | None) -> list[Suggestion | KeepWarmDue]:
+    return sorted(_best(snapshot, today, plan), key=_rank)
+
+
+def _rank(found: Suggestion | KeepWarmDue) -> tuple:
+    return found.rank()
+
+
+def _written(found: Suggestion | KeepWarmDue) -> Suggestion:
+    return found if type(found) is Suggestion else found.suggestion()
+
+
+def _best(snapshot: Snapshot, today: date, plan: Plan | None) -> Iterable[Suggestion | KeepWarmDue]:
+    """The best candidate of each contact on `today` (a keep-warm one with its reason still to
+    write: `_written`), in no order."""
     if today < snapshot.as_of:
         raise ValueError(f"the snapshot is as of {snapshot.as_of}; it cannot answer for {today}")
-    best: dict[int, Suggestion] = {}
+    best: dict[int, Suggestion | KeepWarmDue] = {}
     for candidate in candidates(World(snapshot, today, plan)):
         current = best.get(candidate.contact.id)
         if current is None or candidate.rank() < current.rank():
@@ -57,8 +76,10 @@ def upcoming(snapshot: Snapshot, start: date, days: int) -> list[tuple[date, Sug
     for offset in range(max(days, 0)):
         day = start + timedelta(days=offset)
         # One suggestion per contact a day, so each key once: the day's order does not matter.
-        for suggestion in _best(snapshot, day, plan):
-            first_seen.setdefault(suggestion.key, (day, suggestion))
+        for found in _best(snapshot, day, plan):
+            key = found.key
+            if key not in first_seen:
+                first_seen[key] = (day, _written(found))
     return sorted(first_seen.values(), key=lambda pair: (pair[0], pair[1].rank()))
 
 
@@ -68,7 +89,7 @@ def next_for(snapshot: Snapshot, contact_id: int, start: date, days: int) -> tup
     plan = Plan(snapshot)
     for offset in range(max(days, 0)):
         day = start + timedelta(days=offset)
-        for suggestion in suggest(snapshot, day, plan):
-            if suggestion.contact.id == contact_id:
-                return day, suggestion
+        for found in _best(snapshot, day, plan):
+            if found.contact.id == contact_id:
+                return day, _written(found)
     return None

@@ -16,6 +16,7 @@ from crm.cadence import settings
 from crm.dates import day_and_month
 from crm.text import and_list
 from crm.cadence.model import (
+    ACTION_RANK,
     ONE_DAY,
     Application,
     Contact,
@@ -42,7 +43,9 @@ class World:
         self.today = today
         # What does not depend on the day is worked out once: `upcoming` shares one plan over its days.
         self.plan = plan if plan is not None else Plan(snapshot)
-        self.contacts: dict[int, Contact] = {c.id: c for c in snapshot.contacts if c.created_on <= today}
+        self.contacts: dict[int, Contact] = (
+            self.plan.contacts if self.plan.last_created_on <= today  # all of them: the plan's (never changed)
+            else {c.id: c for c in snapshot.contacts if c.created_on <= today})
         # (application, its rounds held so far, oldest first, and whether its outcome is known yet)
         self.applications: list[tuple[Application, list[Round], bool]] = []
         for application in snapshot.applications:
@@ -87,7 +90,7 @@ class World:
 
     def employer_of(self, contact: Contact) -> str | None:
         """Your employer, when the contact works there too (after `crm outcome ORG hired`)."""
-        return self.employers.get(contact.org.casefold()) if contact.org else None
+        return self.employers.get(contact.org.casefold()) if contact.org and self.employers else None
 
     def open_applications(self) -> list[tuple[Application, list[Round]]]:
         """Applications with no outcome known today."""
@@ -120,15 +123,18 @@ class World:
                 key = (1, len(offer.interests & contact.interests), offer.on, offer.id)
                 if best is None or key > best[0]:
                     best = (key, offer)
-        if best is None:
+        if best is not None:
+            offer = best[1]
+        elif contact.interests:
             # The best general offer is the first of those ranked for the interests (many
             # contacts share a set of interests) that is neither given nor an introduction of them.
-            best = next(((key, offer) for key, offer in self.plan.ranked_general(contact.interests)
-                         if offer.id in self._general_today and offer.id not in given
-                         and offer.introduce_id != contact.id), None)
-        if best is None:
-            return None
-        offer = best[1]
+            today = self._general_today
+            offer = next((offer for offer in self.plan.ranked_general(contact.interests)
+                          if offer.id in today and offer.id not in given and offer.introduce_id != contact.id), None)
+            if offer is None:
+                return None
+        else:
+            return None  # a general offer fits by a shared interest
         return offer, offer.interests & contact.interests
 
     def _index_offers(self) -> None:
@@ -169,7 +175,7 @@ def lapsed(offer: Offer, today: date) -> bool:
     return days is not None and today >= offer.on + timedelta(days=days)
 
 
-def candidates(world: World) -> Iterator[Suggestion]:
+def candidates(world: World) -> Iterator["Suggestion | KeepWarmDue"]:
     yield from prepare(world)
     yield from thank_you(world)
     yield from feedback_request(world)
@@ -417,10 +423,11 @@ def keep_warm_due(contact: Contact, today: date) -> date | None:
     return _keep_warm_due(contact, contact.snoozed_until is not None and contact.snoozed_until <= today)
 
 
-def _keep_warm_due(contact: Contact, snooze_over: bool) -> date | None:
-    interval = keep_warm_interval(contact)
+def _keep_warm_due(contact: Contact, snooze_over: bool, interval: int | None = None) -> date | None:
     if interval is None:
-        return None
+        interval = keep_warm_interval(contact)
+        if interval is None:
+            return None
     touches = contact.touches
     due = None
     if touches.last_touch_on is not None:
@@ -437,52 +444,86 @@ def _keep_warm_due(contact: Contact, snooze_over: bool) -> date | None:
 class Plan:
     """What a snapshot's days share, worked out once: each keep-warm contact's due day (before
     its snooze ends and after, the only way the day changes it), earliest first, so a day reads
-    only the contacts due by then; and the general value offers ranked per set of interests
-    (the ranking keys do not depend on the day; each day keeps those it has)."""
+    only the contacts due by then; the contacts by id; and the general value offers ranked per
+    set of interests (the ranking keys do not depend on the day; each day keeps those it has)."""
 
     def __init__(self, snapshot: Snapshot):
+        self.contacts: dict[int, Contact] = {c.id: c for c in snapshot.contacts}
+        self.last_created_on = max((c.created_on for c in snapshot.contacts), default=date.min)
+        role_days = settings.KEEP_WARM_DAYS
         plan = []
         for contact in snapshot.contacts:
-            if keep_warm_interval(contact) is None:
+            interval = contact.cadence_days if contact.cadence_days is not None else role_days.get(contact.role)
+            if interval is None:  # keep_warm_interval
                 continue
-            before = _keep_warm_due(contact, False)
-            after = _keep_warm_due(contact, True) if contact.snoozed_until is not None else before
-            plan.append((min(before, after), before, after, contact))
-        plan.sort(key=lambda entry: (entry[0], entry[3].id))
+            before = _keep_warm_due(contact, False, interval)
+            after = _keep_warm_due(contact, True, interval) if contact.snoozed_until is not None else before
+            plan.append((before if before <= after else after, contact.id, before, after, contact))
+        plan.sort()  # by (earliest, id): the ids are unique
         self._keep_warm = plan
         self._earliest = [entry[0] for entry in plan]
-        self._general_by_interest: dict[str, list[Offer]] = defaultdict(list)
-        for offer in snapshot.offers:
-            if offer.kind in settings.VALUE_OFFER_KINDS and not is_introduction(offer) and offer.for_contact_id is None:
-                for interest in offer.interests:
-                    self._general_by_interest[interest].append(offer)
-        self._ranked: dict[frozenset[str], list[tuple[tuple, Offer]]] = {}
+        # General value offers oldest first (by day, then id): an offer's place is its recency.
+        self._general = sorted((offer for offer in snapshot.offers if offer.kind in settings.VALUE_OFFER_KINDS
+                                and not is_introduction(offer) and offer.for_contact_id is None),
+                               key=lambda offer: (offer.on, offer.id))
+        self._general_by_interest: dict[str, list[int]] = defaultdict(list)
+        for place, offer in enumerate(self._general):
+            for interest in offer.interests:
+                self._general_by_interest[interest].append(place)
+        self._ranked: dict[frozenset[str], list[Offer]] = {}
 
     def keep_warm_due_by(self, today: date) -> Iterator[tuple[Contact, date]]:
         """(contact, due) for every keep-warm contact due on or before `today`."""
-        for _earliest, before, after, contact in self._keep_warm[:bisect_right(self._earliest, today)]:
+        for _earliest, _id, before, after, contact in self._keep_warm[:bisect_right(self._earliest, today)]:
             snoozed = contact.snoozed_until
             due = after if snoozed is not None and snoozed <= today else before
             if due <= today:
                 yield contact, due
 
-    def ranked_general(self, interests: frozenset[str]) -> list[tuple[tuple, Offer]]:
-        """The snapshot's general value offers sharing one of `interests`, best first (rule 5's
-        order; the keys are unique, they end in the id)."""
+    def ranked_general(self, interests: frozenset[str]) -> list[Offer]:
+        """The snapshot's general value offers sharing one of `interests`, best first: most
+        interests shared, then newest, then highest id (rule 5's order)."""
         ranked = self._ranked.get(interests)
         if ranked is None:
-            found = {offer.id: offer for interest in interests for offer in self._general_by_interest.get(interest, ())}
-            ranked = sorted((((0, len(offer.interests & interests), offer.on, offer.id), offer)
-                             for offer in found.values()), key=lambda pair: pair[0], reverse=True)
+            shared: dict[int, int] = {}
+            for interest in interests:
+                for place in self._general_by_interest.get(interest, ()):
+                    shared[place] = shared.get(place, 0) + 1
+            # One integer per offer, (shared, place) in that order of significance: a plain sort.
+            size = len(self._general)
+            general = self._general
+            ranked = [general[key % size] for key in sorted((count * size + place for place, count in shared.items()),
+                                                             reverse=True)]
             self._ranked[interests] = ranked
         return ranked
 
 
-def keep_warm(world: World) -> Iterator[Suggestion]:
-    today = world.today
-    for contact, due in world.plan.keep_warm_due_by(today):
-        if contact.created_on > today or world.active(contact.id) is None:
-            continue
+class KeepWarmDue:
+    """A keep-warm touch due (rule 5) as `keep_warm` finds it, its reason not yet written: it
+    ranks (and has the key) of the Suggestion it writes. Of the thousands due with a big address
+    book, `crm today` shows ten, and a calendar writes each once, on its first day."""
+
+    __slots__ = ("world", "contact", "due", "fit")
+
+    def __init__(self, world: World, contact: Contact, due: date, fit: tuple[Offer, frozenset[str]] | None):
+        self.world, self.contact, self.due, self.fit = world, contact, due, fit
+
+    @property
+    def key(self) -> tuple[int, str, None, int | None]:
+        """`Suggestion.key` of the suggestion it writes."""
+        if self.fit is None:
+            return (self.contact.id, "check-in", None, None)
+        return (self.contact.id, "value-offer", None, self.fit[0].id)
+
+    def rank(self) -> tuple:
+        """`Suggestion.rank` of the suggestion it writes."""
+        contact, fit = self.contact, self.fit
+        return (_VALUE_OFFER_RANK if fit is not None else _CHECK_IN_RANK, (self.due - self.world.today).days,
+                contact.name.casefold(), contact.name, contact.id, 0, fit[0].id if fit is not None else 0)
+
+    def suggestion(self) -> Suggestion:
+        world, contact, due, fit = self.world, self.contact, self.due, self.fit
+        today = world.today
         touches = contact.touches
         if touches.last_touch_on is None:
             since = f"Added on {day(contact.created_on, today)} and not in touch yet"
@@ -493,14 +534,26 @@ def keep_warm(world: World) -> Iterator[Suggestion]:
         employer = world.employer_of(contact)
         if employer is not None:
             since += "; a colleague now"
-        fit = world.value_offer_for(contact)
         if fit is None:
-            yield world.make(contact, "check-in", due, f"{since}; check in.", employer=employer)
-        else:
-            offer, shared = fit
-            because = f" (you share an interest in {listing(shared)})" if shared else " (you noted it for them)"
-            yield world.make(contact, "value-offer", due, f"{since}; share \u201c{offer.title}\u201d{because}.",
-                             offer=offer, employer=employer)
+            return world.make(contact, "check-in", due, f"{since}; check in.", employer=employer)
+        offer, shared = fit
+        because = f" (you share an interest in {listing(shared)})" if shared else " (you noted it for them)"
+        return world.make(contact, "value-offer", due, f"{since}; share \u201c{offer.title}\u201d{because}.",
+                          offer=offer, employer=employer)
+
+
+_VALUE_OFFER_RANK, _CHECK_IN_RANK = ACTION_RANK["value-offer"], ACTION_RANK["check-in"]
+
+
+def keep_warm(world: World) -> Iterator[KeepWarmDue]:
+    """Rule 5: a check-in, or a value offer when one fits, for every keep-warm contact due (its
+    reason is written by `KeepWarmDue.suggestion`)."""
+    today = world.today
+    active = world.active
+    for contact, due in world.plan.keep_warm_due_by(today):
+        if contact.created_on > today or active(contact.id) is None:
+            continue
+        yield KeepWarmDue(world, contact, due, world.value_offer_for(contact))
 
 
 def entered_keep_warm(contact: Contact, today: date) -> date:

@@ -41,20 +41,19 @@ def today(app, on, limit, drafts, sender, as_json):
 
     Example: crm today --on 2026-03-09 --limit 5 --drafts
     """
-    from crm.cadence.engine import suggest
+    from crm.cadence.engine import suggest_first
     from crm.cadence.snapshot import load_snapshot
 
     day = parse_on(app, on)
     with bulk_objects():
         snapshot = load_snapshot(day)
-        suggestions = suggest(snapshot, day)
+        shown, due = suggest_first(snapshot, day, limit)
     _warn_skipped(snapshot)
-    shown = suggestions[:limit]
     texts = _drafts(shown, day, sender) if drafts else {}
     if as_json:
         echo_json([{**s.to_json(), **({"draft": texts[s.key]} if drafts else {})} for s in shown])
         return
-    if not suggestions:
+    if not due:
         from crm.store.models import Contact
 
         if Contact.select().exists():
@@ -73,9 +72,9 @@ def today(app, on, limit, drafts, sender, as_json):
         if drafts:
             click.echo("\n".join("    " + line for line in clean(texts[s.key], keep_newlines=True).split("\n")))
             click.echo()
-    more = len(suggestions) - len(shown)
+    more = due - len(shown)
     if more:
-        click.echo(f"{more} more due (crm today --limit {len(suggestions)} shows all).")
+        click.echo(f"{more} more due (crm today --limit {due} shows all).")
 
 
 def _drafts(shown, day, sender) -> dict:
