@@ -33,6 +33,7 @@ from crm.cadence.model import (
 )
 
 _NEEDY_GAP = timedelta(days=settings.MIN_DAYS_BETWEEN_OUTBOUND)
+_UNKNOWN = object()
 
 
 class World:
@@ -62,6 +63,7 @@ class World:
                     self.touches_by_application[touch.application_id].append(touch)
         self._offers_for_contact: dict[int, list[Offer]] | None = None
         self._general_today: set[int] = set()  # the ids of today's general value offers
+        self._top_general: dict[frozenset[str], tuple[Offer, frozenset[str]] | None] = {}  # by interests
         self.intro_touches: dict[int, list[Touch]] = defaultdict(list)
         for touch in snapshot.intro_touches:
             if touch.on <= today and touch.kind not in settings.NOT_A_TOUCH_KINDS:
@@ -125,17 +127,24 @@ class World:
                     best = (key, offer)
         if best is not None:
             offer = best[1]
-        elif contact.interests:
-            # The best general offer is the first of those ranked for the interests (many
-            # contacts share a set of interests) that is neither given nor an introduction of them.
-            today = self._general_today
-            offer = next((offer for offer in self.plan.ranked_general(contact.interests)
-                          if offer.id in today and offer.id not in given and offer.introduce_id != contact.id), None)
-            if offer is None:
-                return None
-        else:
+            return offer, offer.interests & contact.interests
+        interests = contact.interests
+        if not interests:
             return None  # a general offer fits by a shared interest
-        return offer, offer.interests & contact.interests
+        # The best general offer is the first of those ranked for the interests (many contacts
+        # share a set of interests) that is neither given nor an introduction of them: mostly
+        # the first of today's, worked out once for each set of interests.
+        top = self._top_general.get(interests, _UNKNOWN)
+        if top is _UNKNOWN:
+            offer = next((offer for offer in self.plan.ranked_general(interests) if offer.id in self._general_today),
+                         None)
+            top = self._top_general[interests] = None if offer is None else (offer, offer.interests & interests)
+        if top is None or (top[0].id not in given and top[0].introduce_id != contact.id):
+            return top
+        today = self._general_today
+        offer = next((offer for offer in self.plan.ranked_general(interests)
+                      if offer.id in today and offer.id not in given and offer.introduce_id != contact.id), None)
+        return None if offer is None else (offer, offer.interests & interests)
 
     def _index_offers(self) -> None:
         self._offers_for_contact = defaultdict(list)
