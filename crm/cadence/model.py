@@ -14,7 +14,7 @@ is what lets `upcoming` replay the coming days from one snapshot.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import MISSING, dataclass, fields, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Iterable
 
@@ -27,13 +27,37 @@ ONE_DAY = timedelta(days=1)
 ACTION_RANK: dict[str, int] = {action: rank for rank, action in enumerate(settings.ACTIONS)}
 
 
+def value(cls: type) -> type:
+    """`@dataclass(frozen=True, slots=True)` with an `__init__` that fills the slots through
+    their descriptors rather than `object.__setattr__` a field (the frozen dataclass way): the
+    same values, defaults and errors, made three times faster. The loader makes one Contact and
+    one TouchSummary for each of thousands of contacts on every `crm today`.
+
+    Every value class has a docstring: without one, @dataclass writes one from inspect.signature,
+    which costs ~0.4 ms a class at import."""
+    cls = dataclass(frozen=True, slots=True, init=False)(cls)
+    names = [f.name for f in fields(cls)]
+    namespace: dict = {f"_set_{name}": getattr(cls, name).__set__ for name in names}
+    parameters = []
+    for f in fields(cls):
+        if f.default is not MISSING:
+            namespace[f"_default_{f.name}"] = f.default
+            parameters.append(f"{f.name}=_default_{f.name}")
+        else:
+            assert f.default_factory is MISSING, "a value's defaults are values"
+            parameters.append(f.name)
+    body = "".join(f"    _set_{name}(self, {name})\n" for name in names) or "    pass\n"
+    exec(f"def __init__(self, {', '.join(parameters)}):\n{body}", namespace)  # noqa: S102 - our own field names
+    init = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    cls.__init__ = init
+    return cls
+
+
 # ---- the input ------------------------------------------------------------------------------
 
-# Every value class has a docstring: without one, @dataclass writes one from inspect.signature,
-# which costs `crm today` (it builds all of them at import) ~0.4 ms a class.
 
-
-@dataclass(frozen=True, slots=True)
+@value
 class Touch:
     """One touchpoint, reduced to what the rules read. `on` is its date (time of day dropped)."""
 
@@ -46,7 +70,7 @@ class Touch:
     declined: bool = False  # an inbound "no, thank you" (`crm log B message --inbound --declined`)
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class TouchSummary:
     """What the rules need to know about one contact's whole log, as of a date.
 
@@ -74,7 +98,7 @@ class TouchSummary:
 NO_TOUCHES = TouchSummary()
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Contact:
     """A person the rules may suggest a touch for, with the summary of their log (`touches`)."""
 
@@ -91,7 +115,7 @@ class Contact:
     keep_warm_since: date | None = None  # the day it last entered keep-warm (role set later, resumed)
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Round:
     """One interview round of an application, on a day, with its interviewers."""
 
@@ -103,7 +127,7 @@ class Round:
     at: str | None = None  # the time of day, "HH:MM", when the round was recorded with one
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Timeline:
     """A timeline they stated: on `stated_on`, "we will reply by `reply_by`" (rule 2)."""
 
@@ -112,7 +136,7 @@ class Timeline:
     reply_by: date
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Application:
     """A job application: its recruiter, its rounds and timelines, and its outcome once known."""
 
@@ -127,7 +151,7 @@ class Application:
     timelines: tuple[Timeline, ...] = ()  # every timeline stated, by (stated_on, id)
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Offer:
     """Something of value you can give (`crm offer`): for one person, or for whoever it fits."""
 
@@ -141,7 +165,7 @@ class Offer:
     interests: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Snapshot:
     """Everything the engine reads.
 
@@ -166,7 +190,7 @@ class Snapshot:
 # ---- the output -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Suggestion:
     """One touch due: for whom, what, since when, why, and with which offer or application."""
 
