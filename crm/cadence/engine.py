@@ -28,7 +28,7 @@ from crm.cadence.model import (  # noqa: F401  (the engine's public values, re-e
     ONE_DAY,
     NO_TOUCHES,
 )
-from crm.cadence.rules import KeepWarmDue, Plan, World, candidates
+from crm.cadence.rules import KeepWarmDue, Plan, World, candidates, event_candidates, keep_warm
 
 
 def suggest(snapshot: Snapshot, today: date, plan: Plan | None = None) -> list[Suggestion]:
@@ -70,13 +70,37 @@ def _best(snapshot: Snapshot, today: date, plan: Plan | None) -> Iterable[Sugges
 
 def upcoming(snapshot: Snapshot, start: date, days: int) -> list[tuple[date, Suggestion]]:
     """Replay `start` .. `start + days - 1` assuming nothing new is logged: each suggestion once,
-    on the first day it comes up (an overdue one on `start`), in day then rank order."""
+    on the first day it comes up (an overdue one on `start`), in day then rank order.
+
+    What `suggest` gives day after day, without asking every day about every keep-warm contact
+    again: once a contact's keep-warm suggestion is planned, the next days give it again (a
+    contact due stays due) until the day's value offers change, so it is passed over unless
+    another rule has something for that contact that day."""
     first_seen: dict[tuple, tuple[date, Suggestion]] = {}
     plan = Plan(snapshot)
+    planned: set[int] = set()  # contacts whose keep-warm suggestion, with the day's offers, is in first_seen
+    offers: frozenset[int] | None = None
     for offset in range(max(days, 0)):
         day = start + timedelta(days=offset)
+        if day < snapshot.as_of:
+            raise ValueError(f"the snapshot is as of {snapshot.as_of}; it cannot answer for {day}")
+        world = World(snapshot, day, plan)
+        if world.value_offers() != offers:
+            offers = world.value_offers()
+            planned.clear()  # another offer may fit now
+        best: dict[int, Suggestion | KeepWarmDue] = {}  # as `_best`, for every contact not passed over
+        for candidate in event_candidates(world):
+            current = best.get(candidate.contact.id)
+            if current is None or candidate.rank() < current.rank():
+                best[candidate.contact.id] = candidate
+        for candidate in keep_warm(world, planned.difference(best)):
+            current = best.get(candidate.contact.id)
+            if current is None or candidate.rank() < current.rank():
+                best[candidate.contact.id] = candidate
         # One suggestion per contact a day, so each key once: the day's order does not matter.
-        for found in _best(snapshot, day, plan):
+        for contact_id, found in best.items():
+            if type(found) is KeepWarmDue:
+                planned.add(contact_id)
             key = found.key
             if key not in first_seen:
                 first_seen[key] = (day, _written(found))

@@ -146,6 +146,14 @@ class World:
                       if offer.id in today and offer.id not in given and offer.introduce_id != contact.id), None)
         return None if offer is None else (offer, offer.interests & interests)
 
+    def value_offers(self) -> frozenset[int]:
+        """The ids of the offers `value_offer_for` chooses from today: another day with the same
+        ones gives every contact the same offer."""
+        if self._offers_for_contact is None:
+            self._index_offers()
+        return frozenset(self._general_today).union(
+            offer.id for offers in self._offers_for_contact.values() for offer in offers)
+
     def _index_offers(self) -> None:
         self._offers_for_contact = defaultdict(list)
         self._general_today = set()
@@ -185,6 +193,12 @@ def lapsed(offer: Offer, today: date) -> bool:
 
 
 def candidates(world: World) -> Iterator["Suggestion | KeepWarmDue"]:
+    yield from event_candidates(world)
+    yield from keep_warm(world)
+
+
+def event_candidates(world: World) -> Iterator[Suggestion]:
+    """Every rule's candidates but keep-warm's (rule 5)."""
     yield from prepare(world)
     yield from thank_you(world)
     yield from feedback_request(world)
@@ -193,7 +207,6 @@ def candidates(world: World) -> Iterator["Suggestion | KeepWarmDue"]:
     yield from connect(world)
     yield from introductions(world)
     yield from congratulate(world)
-    yield from keep_warm(world)
 
 
 # ---- rule 0: prepare ---------------------------------------------------------------------
@@ -554,13 +567,13 @@ class KeepWarmDue:
 _VALUE_OFFER_RANK, _CHECK_IN_RANK = ACTION_RANK["value-offer"], ACTION_RANK["check-in"]
 
 
-def keep_warm(world: World) -> Iterator[KeepWarmDue]:
+def keep_warm(world: World, passed_over: set[int] | frozenset[int] = frozenset()) -> Iterator[KeepWarmDue]:
     """Rule 5: a check-in, or a value offer when one fits, for every keep-warm contact due (its
-    reason is written by `KeepWarmDue.suggestion`)."""
+    reason is written by `KeepWarmDue.suggestion`) but those `passed_over` (`upcoming` has them)."""
     today = world.today
     active = world.active
     for contact, due in world.plan.keep_warm_due_by(today):
-        if contact.created_on > today or active(contact.id) is None:
+        if contact.id in passed_over or contact.created_on > today or active(contact.id) is None:
             continue
         yield KeepWarmDue(world, contact, due, world.value_offer_for(contact))
 
