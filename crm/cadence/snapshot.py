@@ -222,7 +222,19 @@ def load_snapshot(as_of: date, horizon: date | None = None, *, around: int | Non
     `around=CONTACT_ID` loads only what that one contact's suggestions depend on (the contact
     and the people on its applications): what `crm show` and `crm draft` need, in milliseconds.
     """
-    return _load(as_of, max(horizon or as_of, as_of), around)
+    # The loader reads each table once, in id order: SQLite's own default cache (2 MB) holds all
+    # it revisits. The connection's (32 MB, for imports) would keep every page read, and the
+    # fresh memory for them costs `crm today` a tenth of its time in page faults.
+    conn = database.connection()
+    cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+    conn.execute(f"PRAGMA cache_size = {_LOADER_CACHE}")
+    try:
+        return _load(as_of, max(horizon or as_of, as_of), around)
+    finally:
+        conn.execute(f"PRAGMA cache_size = {int(cache)}")
+
+
+_LOADER_CACHE = -2000  # KiB
 
 
 def _load(as_of: date, horizon: date, around: int | None) -> Snapshot:
