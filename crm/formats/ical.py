@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Iterable
 
-from crm.formats.vcard.text import escape_text, fold
-
 PRODID = "-//crm//nudges//EN"
 
 
 @dataclass(frozen=True)
 class Todo:
+    """A nudge as a CalDAV to-do: due on a day, with its summary, description and categories."""
+
     uid: str
     due: date
     summary: str
@@ -28,6 +28,8 @@ class Todo:
 
 @dataclass(frozen=True)
 class TodoState:
+    """What a calendar says of a to-do it holds: whether it was ticked, and when."""
+
     uid: str
     completed: bool
     completed_on: datetime | date | None  # COMPLETED (a UTC date-time), when done
@@ -35,6 +37,8 @@ class TodoState:
 
 def todo_text(todo: Todo, stamp: datetime) -> str:
     """One VCALENDAR holding the VTODO. `stamp` is DTSTAMP (naive: taken as UTC)."""
+    from crm.formats.vcard.text import escape_text, fold
+
     if stamp.tzinfo is not None:
         stamp = stamp.astimezone(timezone.utc).replace(tzinfo=None)
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "BEGIN:VTODO",
@@ -49,6 +53,10 @@ def todo_digest(todo: Todo) -> str:
 
 
 def _content_lines(todo: Todo) -> list[str]:
+    # Here, not at the top: the vCard package reads and writes whole cards (~6 ms to import),
+    # and `crm calendar` writes its events with the writer below.
+    from crm.formats.vcard.text import escape_text
+
     lines = ["SUMMARY:" + escape_text(todo.summary), "DESCRIPTION:" + escape_text(todo.description),
              "DUE;VALUE=DATE:" + todo.due.strftime("%Y%m%d"), "STATUS:NEEDS-ACTION"]
     if todo.categories:
@@ -97,6 +105,8 @@ LINE_LENGTH = 75
 
 @dataclass(frozen=True)
 class AllDayEvent:
+    """A suggestion in `crm calendar`'s file: an all-day event (DTEND is exclusive)."""
+
     uid: str
     day: date
     end: date  # exclusive, as DTEND is
