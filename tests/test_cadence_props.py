@@ -206,9 +206,45 @@ def plain_value_offer(world, contact):
     return best, best.interests & contact.interests
 
 
+@st.composite
+def offer_histories(draw):
+    """Keep-warm contacts due over the coming days while value offers appear and lapse (rule 12)
+    among them, some already given, some interrupted by other rules' suggestions: what
+    `upcoming` steps over without asking every day afresh."""
+    today = DAY0
+    contacts = [Contact(cid, f"P{cid}", None, draw(st.sampled_from(("recruiter", "peer", "peer", "other"))),
+                        day(draw(st.integers(-300, 5))), draw(st.sampled_from((None, None, None, 30))),
+                        draw(st.sampled_from((None, None, None, day(draw(st.integers(-5, 15)))))), False,
+                        frozenset(draw(st.lists(st.sampled_from(INTERESTS[:2]), min_size=1, max_size=2))))
+                for cid in range(1, draw(st.integers(1, 8)) + 1)]
+    ids = st.integers(1, len(contacts))
+    lapse = settings.OFFER_LAPSE_DAYS["article"]
+    offers = [Offer(oid, draw(st.sampled_from(["article", "article", "event", "congratulation"])), f"Offer {oid}", "",
+                    day(draw(st.one_of(st.integers(-lapse - 5, -lapse + 20), st.integers(-20, 20)))),
+                    draw(st.one_of(st.none(), st.none(), st.none(), ids)), None,
+                    frozenset(draw(st.lists(st.sampled_from(INTERESTS[:2]), min_size=1, max_size=2))))
+              for oid in range(1, draw(st.integers(1, 6)) + 1)]
+    rounds = (Round(10, 1, day(draw(st.integers(-10, 15))), None, tuple(dict.fromkeys(draw(st.lists(ids, max_size=2))))),)
+    applications = [Application(1, "Acme", "Role", draw(st.one_of(st.none(), ids)), None, None, None, rounds)]
+    touches = draw(st.lists(st.builds(
+        Touch, ids, st.builds(day, st.integers(-200, 0)), st.sampled_from(["check-in", "value-offer", "message", "call"]),
+        st.sampled_from(["out", "in"]), st.one_of(st.none(), st.integers(1, max(len(offers), 1)))), max_size=25))
+    return contacts, applications, offers, touches, today
+
+
 @hsettings(**SETTINGS)
 @given(histories(), st.integers(1, 20))
 def test_the_plan_shared_over_days_equals_each_day_on_its_own(history, days):
+    plan_equals_each_day(history, days)
+
+
+@hsettings(max_examples=examples(40), deadline=None)
+@given(offer_histories(), st.integers(5, 20))
+def test_upcoming_as_offers_come_and_lapse_equals_each_day_on_its_own(history, days):
+    plan_equals_each_day(history, days)
+
+
+def plan_equals_each_day(history, days: int) -> None:
     from crm.cadence.rules import Plan, World, keep_warm_due
 
     contacts, applications, offers, touches, today = history
