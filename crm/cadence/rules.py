@@ -179,9 +179,10 @@ def not_needy(contact: Contact, action: str, due: date) -> date:
 def working_day(action: str, due: date) -> date:
     """Rule 13: a status check, check-in, value offer or consent question due on a day off
     (not in WORKING_DAYS) is suggested on the next working day."""
-    if action not in settings.WORKING_DAY_ACTIONS or not settings.WORKING_DAYS:
+    working = settings.WORKING_DAYS
+    if action not in settings.WORKING_DAY_ACTIONS or not working:
         return due
-    while due.weekday() not in settings.WORKING_DAYS:
+    while due.weekday() not in working:
         due += ONE_DAY
     return due
 
@@ -453,14 +454,25 @@ def _keep_warm_due(contact: Contact, snooze_over: bool, interval: int | None = N
     touches = contact.touches
     due = None
     if touches.last_touch_on is not None:
-        due = touches.last_touch_on + timedelta(
-            days=interval * settings.UNANSWERED_INTERVAL_FACTOR if touches.keep_warm_unanswered else interval)
+        due = touches.last_touch_on + _DAYS[
+            interval * settings.UNANSWERED_INTERVAL_FACTOR if touches.keep_warm_unanswered else interval]
     # Rule 10: entering keep-warm (added, a role set later, resumed, a snooze ended) with a
     # due date before that day spreads it over the first interval from that day: no wall.
     entered = _entered(contact, snooze_over)
     if due is None or due < entered:
-        due = entered + timedelta(days=first_offset(contact.id, interval))
+        due = entered + _DAYS[first_offset(contact.id, interval)]
     return not_needy(contact, "check-in", due)
+
+
+class _Days(dict):
+    """`_DAYS[n]`: timedelta(days=n), made once (thousands of contacts share a few intervals)."""
+
+    def __missing__(self, days: int) -> timedelta:
+        step = self[days] = timedelta(days=days)
+        return step
+
+
+_DAYS = _Days()
 
 
 class Plan:
