@@ -10,6 +10,7 @@ import zlib
 from bisect import bisect_right
 from collections import defaultdict
 from datetime import date, timedelta
+from operator import attrgetter
 from typing import Iterator
 
 from crm.cadence import settings
@@ -473,6 +474,7 @@ class _Days(dict):
 
 
 _DAYS = _Days()
+_CREATED_ON = attrgetter("created_on")
 
 
 class Plan:
@@ -483,7 +485,7 @@ class Plan:
 
     def __init__(self, snapshot: Snapshot):
         self.contacts: dict[int, Contact] = {c.id: c for c in snapshot.contacts}
-        self.last_created_on = max((c.created_on for c in snapshot.contacts), default=date.min)
+        self.last_created_on = max(map(_CREATED_ON, snapshot.contacts), default=date.min)
         role_days = settings.KEEP_WARM_DAYS
         plan = []
         for contact in snapshot.contacts:
