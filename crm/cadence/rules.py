@@ -617,17 +617,26 @@ def offer_stage(world: World) -> Iterator[Suggestion]:
     today = world.today
     open_ones = world.open_applications()
 
-    def pending(contact_id: int | None, since: date) -> Contact | None:
-        contact = world.active(contact_id)
+    def waiting(contact: Contact | None, since: date) -> Contact | None:
+        """The contact, if nothing went out to them from `since` on."""
         if contact is None:
             return None
         last = contact.touches.last_outbound_on
         return contact if last is None or last < since else None
 
+    def pending(contact_id: int | None, since: date) -> Contact | None:
+        return waiting(world.active(contact_id), since)
+
+    # Whom a note about each open application goes to: the same for every outcome below.
+    others: list[tuple[Application, Contact | None]] | None = None
+
     def to_the_others(action: str, since: date, reason_for) -> Iterator[Suggestion]:
         """One note to the contact of each other open application, about it."""
-        for other, other_rounds in open_ones:
-            target = pending(world.contact_for(other, other_rounds), since)
+        nonlocal others
+        if others is None:
+            others = [(other, world.active(world.contact_for(other, other_rounds))) for other, other_rounds in open_ones]
+        for other, contact in others:
+            target = waiting(contact, since)
             if target is not None:
                 yield world.make(target, action, since, reason_for(other), application=other)
 
