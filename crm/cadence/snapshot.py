@@ -101,7 +101,9 @@ _CONTACT_COLUMNS = f"""c.id, c.display_name, o.name, c.role, substr(c.created_at
     CASE WHEN c.id IN congratulated THEN
         {_as_of("last_congratulate_on", _last("t.direction = 'out' AND t.kind = 'congratulate'"))} END,
     CASE WHEN c.id IN on_application THEN COALESCE(s.first_connect_on < :next, 0) ELSE 0 END,
-    (SELECT group_concat(g.offer_id) FROM offer_given g WHERE g.contact_id = c.id AND g.first_on < :next),
+    CASE WHEN s.last_on < :next  -- then every offer was first given by as_of: the key alone answers
+        THEN (SELECT group_concat(g.offer_id) FROM offer_given g WHERE g.contact_id = c.id)
+        ELSE (SELECT group_concat(g.offer_id) FROM offer_given g WHERE g.contact_id = c.id AND g.first_on < :next) END,
     (SELECT group_concat(ci.interest_id) FROM contact_interest ci WHERE ci.contact_id = c.id),
     c.keep_warm_since"""
 _CONTACT_JOINS = """LEFT JOIN contact_summary s ON s.contact_id = c.id
