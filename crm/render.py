@@ -95,26 +95,20 @@ def to_json(data: Any) -> str:
 def json_chunks(items: Iterable[Any]) -> Iterator[str]:
     """`to_json(list(items))`, a piece at a time: a listing of 100k records is written as it is
     read, never held whole. The text is byte-identical to `to_json` (a test holds them equal)."""
-    first = True
-    pending: list[str] = []
-    keys: tuple = ()
-    template = ""
-    for item in items:
-        if item.__class__ is dict and item:
-            if tuple(item) != keys:  # a listing's records share their keys: one template for all
-                keys = tuple(item)
-                template = _record_template(keys) if all(key.__class__ is str for key in keys) else ""
-            text = template % tuple(map(_record_value, item.values())) if template else _encode(item, "\n  ")
-        else:
-            text = _encode(item, "\n  ")
-        pending.append(("[\n  " if first else ",\n  ") + text)
-        first = False
-        if len(pending) >= 256:  # escaped a block at a time: one regex pass, not one per record
-            yield _JSON_UNSAFE.sub(_json_escape, "".join(pending))
-            pending = []
-    if pending:
-        yield _JSON_UNSAFE.sub(_json_escape, "".join(pending))
-    yield "[]" if first else "\n]"
+
+    def texts() -> Iterator[str]:
+        keys: tuple = ()
+        template = ""
+        for item in items:
+            if item.__class__ is dict and item:
+                if tuple(item) != keys:  # a listing's records share their keys: one template for all
+                    keys = tuple(item)
+                    template = _record_template(keys, "\n  ") if all(key.__class__ is str for key in keys) else ""
+                yield template % tuple(map(_record_value, item.values())) if template else json_record(item)
+            else:
+                yield json_record(item)
+
+    return json_records(texts())
 
 
 def json_record(item: Any) -> str:
@@ -130,7 +124,7 @@ def json_records(texts: Iterable[str]) -> Iterator[str]:
     for text in texts:
         pending.append(("[\n  " if first else ",\n  ") + text)
         first = False
-        if len(pending) >= 256:
+        if len(pending) >= 256:  # escaped a block at a time: one regex pass, not one per record
             yield _JSON_UNSAFE.sub(_json_escape, "".join(pending))
             pending = []
     if pending:
@@ -143,12 +137,13 @@ _MEMBER = "\n    "
 _ITEM = "\n      "
 
 
-def _record_template(keys: tuple[str, ...]) -> str:
-    """`_encode` of a record with these keys at the top of a listing, a %s for each value: the
+def _record_template(keys: tuple[str, ...], newline: str) -> str:
+    """`_encode` of a record with these keys at the nesting `newline`, a %s for each value: the
     keys' text and the indents are made once per listing, not once per record (half the time
     of a 100k-contact `crm list --json`)."""
-    return "{" + _MEMBER + ("," + _MEMBER).join(
-        _encode_string(key).replace("%", "%%") + ": %s" for key in keys) + "\n  }"
+    inner = newline + "  "
+    return "{" + inner + ("," + inner).join(
+        _encode_string(key).replace("%", "%%") + ": %s" for key in keys) + newline + "}"
 
 
 def _record_value(value: Any) -> str:
@@ -225,8 +220,7 @@ def _encode_records(items: list | tuple, newline: str) -> str | None:
     if set(map(type, items)) != {dict} or not all(map(keys.__eq__, map(tuple, items))):
         return None
     inner = newline + "  "
-    template = "{" + inner + ("," + inner).join(
-        _encode_string(key).replace("%", "%%") + ": %s" for key in keys) + newline + "}"
+    template = _record_template(keys, newline)
     columns = []
     for key in keys:
         values = [item[key] for item in items]

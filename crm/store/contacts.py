@@ -335,17 +335,21 @@ def contact_ids(*, role: str | None = None, interest: str | None = None, org: st
 
 # One query for the whole listing: each record's lists are gathered by SQLite per contact, as
 # JSON arrays in the order `list` shows them.
-_LISTING = """
+# A contact's emails, phones and interests in the listing's order (`FROM ...` after a SELECT of
+# m.value or i.name), and the listing's contacts in its order.
+_EMAILS = "FROM contact_method m WHERE m.contact_id = c.id AND m.medium = 'email' ORDER BY m.position, m.id"
+_PHONES = "FROM contact_method m WHERE m.contact_id = c.id AND m.medium = 'phone' ORDER BY m.position, m.id"
+_INTERESTS = ("FROM contact_interest ci JOIN interest i ON i.id = ci.interest_id WHERE ci.contact_id = c.id"
+              " ORDER BY lower(i.name), i.id")
+_CONTACTS = "FROM contact c LEFT JOIN organisation o ON o.id = c.organisation_id{where} ORDER BY c.name_key, c.id"
+
+_LISTING = f"""
 SELECT c.id, c.display_name,
-    (SELECT json_group_array(value) FROM (SELECT m.value FROM contact_method m
-        WHERE m.contact_id = c.id AND m.medium = 'email' ORDER BY m.position, m.id)),
-    (SELECT json_group_array(value) FROM (SELECT m.value FROM contact_method m
-        WHERE m.contact_id = c.id AND m.medium = 'phone' ORDER BY m.position, m.id)),
+    (SELECT json_group_array(value) FROM (SELECT m.value {_EMAILS})),
+    (SELECT json_group_array(value) FROM (SELECT m.value {_PHONES})),
     o.name, c.title, c.role,
-    (SELECT json_group_array(name) FROM (SELECT i.name FROM contact_interest ci JOIN interest i
-        ON i.id = ci.interest_id WHERE ci.contact_id = c.id ORDER BY lower(i.name), i.id))
-FROM contact c LEFT JOIN organisation o ON o.id = c.organisation_id{where}
-ORDER BY c.name_key, c.id
+    (SELECT json_group_array(name) FROM (SELECT i.name {_INTERESTS}))
+{_CONTACTS}
 """
 
 
@@ -409,19 +413,15 @@ def _json_listing() -> str:
     members = (
         ("id", "c.id"),
         ("name", "json_quote(c.display_name)"),
-        ("emails", _json_list("SELECT json_quote(m.value) AS q FROM contact_method m"
-                              " WHERE m.contact_id = c.id AND m.medium = 'email' ORDER BY m.position, m.id")),
-        ("phones", _json_list("SELECT json_quote(m.value) AS q FROM contact_method m"
-                              " WHERE m.contact_id = c.id AND m.medium = 'phone' ORDER BY m.position, m.id")),
+        ("emails", _json_list(f"SELECT json_quote(m.value) AS q {_EMAILS}")),
+        ("phones", _json_list(f"SELECT json_quote(m.value) AS q {_PHONES}")),
         ("org", "json_quote(o.name)"),
         ("title", "json_quote(nullif(c.title, ''))"),
         ("role", "json_quote(c.role)"),
-        ("interests", _json_list("SELECT json_quote(i.name) AS q FROM contact_interest ci JOIN interest i"
-                                 " ON i.id = ci.interest_id WHERE ci.contact_id = c.id ORDER BY lower(i.name), i.id")),
+        ("interests", _json_list(f"SELECT json_quote(i.name) AS q {_INTERESTS}")),
     )
     record = " || ',' || ".join(f"'\n    \"{key}\": ' || {value}" for key, value in members)
-    return (f"SELECT '{{' || {record} || '\n  }}'"
-            " FROM contact c LEFT JOIN organisation o ON o.id = c.organisation_id{where} ORDER BY c.name_key, c.id")
+    return f"SELECT '{{' || {record} || '\n  }}' {_CONTACTS}"
 
 
 _JSON_PROBE = "".join(map(chr, range(0xA0))) + "\u2028\u202e\ufeff\U0001f642 é \"\\"
