@@ -4,14 +4,16 @@ Baseline: `vobject.readComponents` parsing the same file and touching every card
 Target (issue 15, tightening issue 2's 1.25x and 400 MB): the whole `crm import` process, database
 writes included, takes at most 0.4x the baseline, with peak memory under 300 MB at 100k cards.
 
-    python bench/bench_import.py                  # 10k and 100k cards
+    python bench/bench_import.py                  # 10k and 100k cards, 3 turns each
     python bench/bench_import.py --cards 20000    # one size
+    python bench/bench_import.py --repeat 1       # one turn (quicker, at the mercy of drift)
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import statistics
 import sys
 from pathlib import Path
 
@@ -41,18 +43,28 @@ def address_book(cards: int, seed: int = 1) -> Path:
     return path
 
 
-def bench(cards: int) -> None:
+def bench(cards: int, repeat: int) -> None:
     path = address_book(cards)
     size_mb = path.stat().st_size / 2**20
-    bare_s, bare_mb, bare_cpu = measure_cpu([sys.executable, "-c", BARE_VOBJECT, str(path)])
     db = scratch(f"import-{cards}.db")
-    for leftover in db.parent.glob(db.name + "*"):
-        leftover.unlink()
-    crm_s, crm_mb, crm_cpu = measure_cpu(CRM + ["import", str(path)], env=crm_env(db))
-    again_s, again_mb, again_cpu = measure_cpu(CRM + ["import", str(path)], env=crm_env(db))
+    bare: list[tuple[float, float, float]] = []
+    new: list[tuple[float, float, float]] = []
+    again: list[tuple[float, float, float]] = []
+    # Taken in turns, so that a machine that speeds up or slows down over the minutes (a VM
+    # does, by a fifth) moves each column alike: the ratio of the medians is the figure.
+    for _ in range(repeat):
+        bare.append(measure_cpu([sys.executable, "-c", BARE_VOBJECT, str(path)]))
+        for leftover in db.parent.glob(db.name + "*"):
+            leftover.unlink()
+        new.append(measure_cpu(CRM + ["import", str(path)], env=crm_env(db)))
+        again.append(measure_cpu(CRM + ["import", str(path)], env=crm_env(db)))
+    bare_s, bare_mb, bare_cpu = _medians(bare)
+    crm_s, crm_mb, crm_cpu = _medians(new)
+    again_s, again_mb, again_cpu = _medians(again)
     # On a machine shared with other work the wall times stretch unevenly: the CPU ratios are
     # what each process cost (the load average says how shared it was).
-    print(f"{cards:>7} cards ({size_mb:.1f} MB), load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"{cards:>7} cards ({size_mb:.1f} MB), medians of {repeat} run(s) each, taken in turns,"
+          f" load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"  bare vobject.readComponents : {bare_s:7.2f} s  {cards / bare_s:8.0f} cards/s  peak {bare_mb:6.0f} MB"
           f"  cpu {bare_cpu:6.2f} s")
     print(f"  crm import (new database)   : {crm_s:7.2f} s  {cards / crm_s:8.0f} cards/s  peak {crm_mb:6.0f} MB"
@@ -60,13 +72,22 @@ def bench(cards: int) -> None:
           " (target <= 0.4x, < 300 MB)")
     print(f"  crm import again (unchanged): {again_s:7.2f} s  {cards / again_s:8.0f} cards/s  peak {again_mb:6.0f} MB"
           f"  cpu {again_cpu:6.2f} s  ratio {again_s / bare_s:.2f}x, cpu {again_cpu / bare_cpu:.2f}x")
+    if repeat > 1:
+        ratios = sorted(n[0] / b[0] for n, b in zip(new, bare))
+        print(f"  ratio of each turn           : {', '.join(f'{r:.2f}x' for r in ratios)}")
+
+
+def _medians(runs: list[tuple[float, float, float]]) -> tuple[float, float, float]:
+    return tuple(statistics.median(column) for column in zip(*runs))  # type: ignore[return-value]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cards", type=int, nargs="+", default=[10_000, 100_000])
-    for cards in parser.parse_args().cards:
-        bench(cards)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each, taken in turns (default 3)")
+    args = parser.parse_args()
+    for cards in args.cards:
+        bench(cards, max(1, args.repeat))
 
 
 if __name__ == "__main__":
