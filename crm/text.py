@@ -68,14 +68,19 @@ def phone_key(number: str, region: str | None = None) -> str:
     always, a national one when `region` (ISO 3166 code, e.g. "GB", chosen by the CLI) says
     where it is dialled; else its digits only. '+44 20 7946 0000' and '020 7946 0000' with
     region GB are one key; a number no plan knows still compares by its digits."""
-    digits = phone_digits(number)
+    every = _NON_DIGITS.sub("", number)
+    digits = every[2:] if every.startswith("00") else every  # phone_digits(number)
     if len(digits) < 7:
         return digits
-    import phonenumbers
-
     text = number.strip()
     if text.startswith("00"):
         text = "+" + text[2:]
+    if _INTERNATIONAL.fullmatch(text):
+        plans = _plans()
+        if plans is not None:  # the digits after its "+" are `digits` if it began "00", else `every`
+            return _international_key(text, digits if number.lstrip().startswith("00") else every, digits, plans)
+    import phonenumbers
+
     try:
         parsed = phonenumbers.parse(text, region if region and not text.startswith("+") else None)
     except phonenumbers.NumberParseException:
@@ -83,6 +88,87 @@ def phone_key(number: str, region: str | None = None) -> str:
     if not phonenumbers.is_possible_number(parsed):
         return digits
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+# "+" then ASCII digits and the separators people write between them: the shape nearly every
+# stored number has, which `_international_key` keys without the whole of `phonenumbers.parse`.
+_INTERNATIONAL = re.compile(r"\+[0-9][0-9 ()./-]*")
+
+
+class _Plans:
+    """The parts of `phonenumbers` that `parse`, `is_possible_number` and `format_number` use on
+    an international number, and what they answer that depends on the calling code (its plan)
+    and on the length of the national number alone, remembered."""
+
+    def __init__(self):
+        from phonenumbers import phonenumberutil as util
+        from phonenumbers.phonemetadata import PhoneMetadata
+
+        self.codes = {str(code): code for code in util.COUNTRY_CODE_TO_REGION_CODE}
+        self.region_of = util.region_code_for_country_code
+        self.metadata_of = PhoneMetadata.metadata_for_region_or_calling_code
+        self.strip_national_prefix = util._maybe_strip_national_prefix_carrier_code
+        self.test_length = util._test_number_length  # reads the number's length only
+        self.possible = frozenset((util.ValidationResult.IS_POSSIBLE, util.ValidationResult.IS_POSSIBLE_LOCAL_ONLY))
+        self.kept = frozenset((util.ValidationResult.TOO_SHORT, util.ValidationResult.IS_POSSIBLE_LOCAL_ONLY,
+                               util.ValidationResult.INVALID_LENGTH))
+        self.min_length, self.max_length = util._MIN_LENGTH_FOR_NSN, util._MAX_LENGTH_FOR_NSN
+        self.max_input = util._MAX_INPUT_STRING_LENGTH
+        self.longest_code = util._MAX_LENGTH_COUNTRY_CODE
+        self.plans: dict[int, object] = {}
+        self.lengths: dict[tuple[int, int], object] = {}
+
+    def plan(self, code: int):
+        metadata = self.plans.get(code)
+        if metadata is None:
+            metadata = self.plans[code] = self.metadata_of(code, self.region_of(code))
+        return metadata
+
+    def length(self, code: int, metadata, length: int):
+        result = self.lengths.get((code, length))
+        if result is None:
+            result = self.lengths[code, length] = self.test_length("0" * length, metadata)
+        return result
+
+
+@lru_cache(maxsize=1)
+def _plans() -> _Plans | None:
+    """None (each number then takes the whole parse) if this release of phonenumbers no longer
+    has the parts `_international_key` uses."""
+    try:
+        return _Plans()
+    except (ImportError, AttributeError):
+        return None
+
+
+def _international_key(text: str, number: str, digits: str, plans: _Plans) -> str:
+    """`phone_key` of `text`, an `_INTERNATIONAL` number (`number`: its digits after the "+";
+    `digits`: the key when no plan can read it): the steps
+    `phonenumbers.parse` takes on such a number, then `is_possible_number` and E.164, one by
+    one, without what parse does to find the number in free text, read letters as digits or
+    split off an extension (none of which a number of this shape has). Held equal to the whole
+    parse by tests/test_phone_key.py."""
+    if len(text) > plans.max_input:  # parse will not read it
+        return digits
+    # The calling code: the shortest prefix that is one (none starts with 0).
+    code = 0
+    if number[:1] != "0":
+        for size in range(1, min(len(number), plans.longest_code) + 1):
+            code = plans.codes.get(number[:size], 0)
+            if code:
+                national = number[size:]
+                break
+    if not code:  # no plan has this calling code
+        return digits
+    metadata = plans.plan(code)
+    if metadata is None or len(national) < plans.min_length:
+        return digits
+    _carrier, stripped, _found = plans.strip_national_prefix(national, metadata)
+    if plans.length(code, metadata, len(stripped)) not in plans.kept:
+        national = stripped
+    if len(national) > plans.max_length or plans.length(code, metadata, len(national)) not in plans.possible:
+        return digits
+    return f"+{code}{national}"
 
 
 def phone_key_fits(value: str, norm: str) -> bool:
