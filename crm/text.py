@@ -21,13 +21,20 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+# The combining marks of U+0300-U+036F, the accents of Latin, Greek and Cyrillic letters (not
+# U+034F, the grapheme joiner, which combines with nothing).
+_ACCENTS = re.compile("[" + "".join(chr(c) for c in range(0x300, 0x370) if unicodedata.combining(chr(c))) + "]+")
+
+
 def fold(text: str) -> str:
     """Case- and accent-insensitive key: 'Zoë  Ødegård' -> 'zoe odegard'."""
     if text.isascii():
         return " ".join(text.lower().split())
     text = text.translate(_LETTERS)
     decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    stripped = _ACCENTS.sub("", decomposed)
+    if not stripped.isascii():  # marks of other blocks, or letters beyond ASCII: each looked at
+        stripped = "".join(ch for ch in stripped if not unicodedata.combining(ch))
     return _SPACES.sub(" ", stripped.casefold()).strip()
 
 
