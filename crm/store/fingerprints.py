@@ -18,6 +18,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+from crm.store.bulk import insert_rows
 from crm.store.contacts import StoredRows
 
 
@@ -61,5 +62,4 @@ def on_record(conn: sqlite3.Connection) -> dict[bytes, tuple[int, bytes]]:
 
 def record(conn: sqlite3.Connection, rows: Sequence[tuple[int, bytes, bytes]]) -> None:
     """Keep (contact id, digest, state) rows, each in place of the contact's last."""
-    if rows:
-        conn.executemany("INSERT OR REPLACE INTO card_fingerprint (contact_id, digest, state) VALUES (?, ?, ?)", rows)
+    insert_rows(conn, "INSERT OR REPLACE INTO card_fingerprint (contact_id, digest, state) VALUES (?, ?, ?)", rows)
