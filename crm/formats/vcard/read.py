@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator
 
 from crm.formats.vcard import text as vt
 from crm.formats.card import Card, Typed
@@ -90,9 +90,12 @@ class Segment:
 
     def read(self) -> CardResult:
         warnings = list(self.notes)
-        lines = _as_text(self.body)(self.body).split("\n")
+        text = _as_text(self.body)(self.body)
+        # Most cards fold no line, have no quoted-printable soft break and quote no parameter:
+        # their lines are then read without looking for those.
+        joined = "\n " in text or "\n\t" in text or "=\n" in text or text[:1] in (" ", "\t")
         try:
-            card = _parse_card(lines, self.body_line, self.decoded, warnings)
+            card = _parse_card(text.split("\n"), self.body_line, self.decoded, warnings, joined, '"' in text)
         except _Broken as broken:
             return CardResult(self.index, self.line, None, broken.message, tuple(warnings))
         except Exception as exc:  # noqa: BLE001 - one bad card must not stop the import
@@ -321,8 +324,15 @@ def _join(lines: list[str], i: int, line: str) -> tuple[str, int]:
 
 
 # A book repeats a few dozen property heads ("EMAIL;type=INTERNET;type=WORK", "FN"...): each is
-# split into (group, NAME, params, rebuild) once.
-_HEADS: dict[str, tuple[str, str, vt.Params, bool]] = {}
+# split into (group, NAME, params, rebuild, its handler or None, "ENCODING=b" (a 2.1 base64
+# block may follow), an AGENT) once.
+_HEADS: dict[str, tuple[str, str, vt.Params, bool, Callable | None, bool, bool]] = {}
+
+
+def _read_head(head: str) -> tuple[str, str, vt.Params, bool, Callable | None, bool, bool]:
+    group, name, params, rebuild = _parse_head(head)
+    base64 = bool(params) and vt.param(params, "ENCODING").upper() in ("BASE64", "B")
+    return group, name, params, rebuild, HANDLERS.get(name), base64, name == "AGENT"
 
 
 def _parse_head(head: str) -> tuple[str, str, vt.Params, bool]:
@@ -342,13 +352,15 @@ def _parse_head(head: str) -> tuple[str, str, vt.Params, bool]:
     return group, name.upper(), params, rebuild
 
 
-def _parse_card(lines: list[str], first_lineno: int, decoded: vt.DecodedFile, warnings: list[str]) -> Card:
+def _parse_card(lines: list[str], first_lineno: int, decoded: vt.DecodedFile, warnings: list[str],
+                joined: bool = True, quoted: bool = True) -> Card:
+    """`joined`: False when no line continues on the next or is stripped (none starts with a
+    space or tab, none ends in "=" before another); `quoted`: False when no line has a '"'."""
     builder = CardBuilder(decoded, warnings)
     n = len(lines)
     i = 0
     properties = 0
     junk = 0
-    handlers = HANDLERS
     heads = _HEADS
     dirty = decoded.dirty
     while i < n:
@@ -364,10 +376,10 @@ def _parse_card(lines: list[str], first_lineno: int, decoded: vt.DecodedFile, wa
         elif first == "#":
             continue
         lineno = first_lineno + i - 1
-        if i < n and (lines[i][:1] in (" ", "\t") or line[-1] == "="):
+        if joined and i < n and (lines[i][:1] in (" ", "\t") or line[-1] == "="):
             line, i = _join(lines, i, line)
         colon = line.find(":")
-        if colon > 0 and line.find('"', 0, colon) >= 0:
+        if quoted and colon > 0 and line.find('"', 0, colon) >= 0:
             colon = vt.find_value_colon(line)
         if colon <= 0:
             junk += 1
@@ -383,23 +395,22 @@ def _parse_card(lines: list[str], first_lineno: int, decoded: vt.DecodedFile, wa
         if parsed is None:
             if len(heads) > 4096:
                 heads.clear()
-            parsed = heads[head] = _parse_head(head)
-        group, name, params, rebuild = parsed
-        if params and i < n:
+            parsed = heads[head] = _read_head(head)
+        group, name, params, rebuild, handler, base64, agent = parsed
+        if base64 and i < n:
             nxt = lines[i]
-            if nxt and ":" not in nxt and vt.param(params, "ENCODING").upper() in ("BASE64", "B"):
+            if nxt and ":" not in nxt:
                 # 2.1 base64 block: continuation lines need not be indented; a blank line ends it
                 block = [value]
                 while i < n and lines[i] and _B64_LINE.match(lines[i]):
                     block.append(lines[i].strip())
                     i += 1
                 value = "".join(block)
-        if name == "AGENT" and not value.strip() and i < n and lines[i][:6].upper() == "BEGIN:":
+        if agent and not value.strip() and i < n and lines[i][:6].upper() == "BEGIN:":
             nested, i = _nested_card(lines, i)
             builder.keep(group, name, params, True, "", "", lineno, (nested, True))
             properties += 1
             continue
-        handler = handlers.get(name)
         if handler is None:
             if name in DROPPED:
                 continue
