@@ -180,10 +180,13 @@ class CardWriter:
 
     def _children(self, cid: int, card: Card) -> None:
         batch = self.batch
-        methods = (
-            [("email", t) for t in card.emails] + [("phone", t) for t in card.phones]
-            + [("url", t) for t in card.urls] + [("social", t) for t in card.socials]
-        )
+        methods = [("email", t) for t in card.emails]
+        if card.phones:
+            methods += [("phone", t) for t in card.phones]
+        if card.urls:
+            methods += [("url", t) for t in card.urls]
+        if card.socials:
+            methods += [("social", t) for t in card.socials]
         if methods:
             keyed, keys = self.keys_of
             if keyed is card and keys is not None:  # `create` was given its keys: the norms are among them
@@ -241,10 +244,13 @@ class CardWriter:
         cid = self.create(card, keys)
         row = batch.contacts[-1]  # id, the scalars (organisation_id at 9), role, uid, ...
         org = self.org_rows[row[9]] if row[9] is not None else (None, None)
-        contact = row[1:9] + org + row[10:12] + (row[16], row[12]) + row[13:16] + (row[17],)
+        contact = (*row[1:9], *org, row[10], row[11], row[16], row[12], row[13], row[14], row[15], row[17])
+        names = self.interest_names
         return cid, contact_state(
-            contact, [method[1:7] for method in batch.methods[methods:]], [extra[2] for extra in batch.extras[extras:]],
-            [self.interest_names[iid] for iid in {link[1] for link in batch.interests[interests:]}])
+            contact, [method[1:7] for method in batch.methods[methods:]],
+            [extra[2] for extra in batch.extras[extras:]] if len(batch.extras) > extras else (),
+            [names[iid] for iid in {link[1] for link in batch.interests[interests:]}]
+            if len(batch.interests) > interests else ())
 
     def connected(self, cid: int, on: str) -> int | None:
         """Record a LinkedIn connection as a `connect` touch on its date, once."""

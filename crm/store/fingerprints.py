@@ -29,7 +29,8 @@ def contact_state(contact: tuple, methods: Sequence[tuple], extras: Sequence[str
     bday_year, bday_month, bday_day, uid; `methods`: (medium, value, norm, kind, label, service)
     in position order; `extras`: lines in position order; `interests`: names."""
     # marshal version 2: equal values give equal bytes (no back-references to shared objects).
-    data = marshal.dumps((tuple(contact), tuple(methods), tuple(extras), tuple(sorted(interests))), 2)
+    data = marshal.dumps((tuple(contact), tuple(methods), tuple(extras),
+                          tuple(sorted(interests)) if interests else ()), 2)
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
