@@ -14,44 +14,18 @@ is what lets `upcoming` replay the coming days from one snapshot.
 """
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, fields, replace
+from dataclasses import fields, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Iterable
 
 from crm.cadence import settings
+from crm.values import value
 
 if TYPE_CHECKING:  # the shapes are for the type checker: 30 TypedDicts cost `crm today` ~5 ms to build
     from crm import shapes
 
 ONE_DAY = timedelta(days=1)
 ACTION_RANK: dict[str, int] = {action: rank for rank, action in enumerate(settings.ACTIONS)}
-
-
-def value(cls: type) -> type:
-    """`@dataclass(frozen=True, slots=True)` with an `__init__` that fills the slots through
-    their descriptors rather than `object.__setattr__` a field (the frozen dataclass way): the
-    same values, defaults and errors, made three times faster. The loader makes one Contact and
-    one TouchSummary for each of thousands of contacts on every `crm today`.
-
-    Every value class has a docstring: without one, @dataclass writes one from inspect.signature,
-    which costs ~0.4 ms a class at import."""
-    cls = dataclass(frozen=True, slots=True, init=False)(cls)
-    names = [f.name for f in fields(cls)]
-    namespace: dict = {f"_set_{name}": getattr(cls, name).__set__ for name in names}
-    parameters = []
-    for f in fields(cls):
-        if f.default is not MISSING:
-            namespace[f"_default_{f.name}"] = f.default
-            parameters.append(f"{f.name}=_default_{f.name}")
-        else:
-            assert f.default_factory is MISSING, "a value's defaults are values"
-            parameters.append(f.name)
-    body = "".join(f"    _set_{name}(self, {name})\n" for name in names) or "    pass\n"
-    exec(f"def __init__(self, {', '.join(parameters)}):\n{body}", namespace)  # noqa: S102 - our own field names
-    init = namespace["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    cls.__init__ = init
-    return cls
 
 
 # ---- the input ------------------------------------------------------------------------------

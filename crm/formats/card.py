@@ -9,11 +9,12 @@ import unicodedata
 from dataclasses import dataclass, field, fields, replace
 
 from crm.text import nfc
+from crm.values import value
 
 ROLES = ("recruiter", "interviewer", "hiring-manager", "referrer", "mentor", "peer", "other")
 
 
-@dataclass(frozen=True)
+@value
 class Birthday:
     """A birthday whose year may be unknown (vCard `--MM-DD`, Apple's 1604 sentinel)."""
 
@@ -27,7 +28,7 @@ class Birthday:
         return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
 
 
-@dataclass(frozen=True)
+@value
 class Typed:
     """A typed value: an email, a phone number, a URL or a social profile.
 

@@ -19,7 +19,8 @@ Pure functions of folded text: no database, no I/O.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from crm.values import value
 
 _WORD = re.compile(r"\w+")
 _DIGITS = re.compile(r"\d+")
@@ -53,7 +54,7 @@ for _group in _NICKNAME_GROUPS:
         NICKNAMES[_name] = NICKNAMES.get(_name, frozenset({_name})) | frozenset(_names)
 
 
-@dataclass(frozen=True)
+@value
 class Join:
     """A decision to join a record to a contact, and why (`reason` is one of REASONS)."""
 

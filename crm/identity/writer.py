@@ -11,13 +11,13 @@ keys), computed once for matching, remembering and writing alike.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 
 from crm.formats.card import ROLES, Card
 from crm.identity.roles import infer_role
 from crm.store.bulk import insert_rows
 from crm.store.fingerprints import contact_state, record as record_fingerprints
 from crm.text import email_key, fold, interest_key, method_key, org_key, phone_key, url_key
+from crm.values import value
 
 _CONTACT_COLUMNS = (
     "display_name, given_name, family_name, additional_names, name_prefix, name_suffix, nickname, name_key,"
@@ -35,7 +35,7 @@ _INSERT_INTEREST = "INSERT OR IGNORE INTO contact_interest (contact_id, interest
 _LARGEST_ID = (1 << 63) - 1  # past it SQLite picks ids at random: no batch then
 
 
-@dataclass(frozen=True)
+@value
 class CardKeys:
     """A card's identity keys, in its own order: `links` are its profiles then its URLs (the
     order matching tries them in)."""

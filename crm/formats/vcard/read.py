@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from crm.formats.vcard import text as vt
 from crm.formats.card import Card, Typed
 from crm.errors import FormatError
 from crm.formats.vcard.props import DROPPED, HANDLERS, CardBuilder
+from crm.values import value
 
 
-@dataclass(frozen=True)
+@value
 class CardResult:
+    """One card of a file as read: the card, or why there is none, and what was repaired."""
+
     index: int  # 1-based card number within the file
     line: int  # 1-based line number where the card starts (its BEGIN line)
     card: Card | None  # None when the card is broken beyond repair
@@ -77,7 +79,7 @@ def read_cards(data: bytes) -> Iterator[CardResult]:
     return _read(text, decoded)
 
 
-@dataclass(frozen=True)
+@value
 class Segment:
     """One card's place in a file, read (`read`) only when asked."""
 
