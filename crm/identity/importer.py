@@ -195,6 +195,8 @@ class _FileImport:
         self.states: dict[int, fingerprints.Stored] = {}
         code = _code_digest()
         self.salt = code + (index.region or "").encode() if code is not None else None
+        # The hash of the salt, copied for each card: no copy of the card's bytes behind it.
+        self.salted = hashlib.blake2b(self.salt, digest_size=16) if self.salt is not None else None
         self.on_record = fingerprints.on_record(self.conn) if self.salt is not None else {}
         index.load = self.existing
 
@@ -204,7 +206,9 @@ class _FileImport:
         """The digest of a card that can have a fingerprint: one cut cleanly from a UTF-8 file."""
         if self.salt is None or not isinstance(item, Segment) or item.notes:
             return None
-        return hashlib.blake2b(self.salt + item.body, digest_size=16).digest()
+        digest = self.salted.copy()
+        digest.update(item.body)
+        return digest.digest()
 
     def read_ahead(self, chunk: list) -> list[tuple]:
         """(item, its CardResult or None when its fingerprint is on record, digest, record) for
