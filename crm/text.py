@@ -80,12 +80,14 @@ def phone_key(number: str, region: str | None = None) -> str:
     if len(digits) < 7:
         return digits
     text = number.strip()
+    after_plus = every  # the digits after the "+" of `text`
     if text.startswith("00"):
         text = "+" + text[2:]
+        after_plus = digits
     if _INTERNATIONAL.fullmatch(text):
         plans = _plans()
-        if plans is not None:  # the digits after its "+" are `digits` if it began "00", else `every`
-            return _international_key(text, digits if number.lstrip().startswith("00") else every, digits, plans)
+        if plans is not None:
+            return _international_key(text, after_plus, digits, plans)
     import phonenumbers
 
     try:
