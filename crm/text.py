@@ -63,10 +63,11 @@ def interest_key(name: str) -> str:
 
 def phone_digits(number: str) -> str:
     """Digits only, with a leading international 00 read as +: '+44 (0)20-7946' -> '44020' + ..."""
-    digits = _NON_DIGITS.sub("", number)
-    if digits.startswith("00"):
-        digits = digits[2:]
-    return digits
+    return _without_00(_NON_DIGITS.sub("", number))
+
+
+def _without_00(digits: str) -> str:
+    return digits[2:] if digits.startswith("00") else digits
 
 
 @lru_cache(maxsize=1 << 16)  # an import keys each number several times (match, merge, write)
@@ -76,7 +77,7 @@ def phone_key(number: str, region: str | None = None) -> str:
     where it is dialled; else its digits only. '+44 20 7946 0000' and '020 7946 0000' with
     region GB are one key; a number no plan knows still compares by its digits."""
     every = _NON_DIGITS.sub("", number)
-    digits = every[2:] if every.startswith("00") else every  # phone_digits(number)
+    digits = _without_00(every)  # phone_digits(number), from the digits the shortcut reads too
     if len(digits) < 7:
         return digits
     text = number.strip()
